@@ -1,0 +1,1 @@
+"""Shared plumbing for every salesflow process: settings, database, events, gRPC, logs."""

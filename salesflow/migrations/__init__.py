@@ -1,0 +1,1 @@
+"""Alembic migrations: one branch per owner (core, evidence, points, ticketing)."""

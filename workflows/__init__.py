@@ -1,0 +1,1 @@
+"""Temporal workflows: each folder is one workflow with its types and activities."""

@@ -1,0 +1,164 @@
+"""The shape of an action pipeline: which actions, in which order, with which rules.
+
+A template is plain data. A running pipeline receives a full copy of the template version
+it started with in its input, so editing the library never changes a running pipeline.
+Nothing here may touch the network, the database or the clock: workflows import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_TEMPLATE_ID = "b2b-default"
+
+# Roles an escalation or reminder can be addressed to, resolved per pipeline.
+ROLE_REP = "rep"
+ROLE_REGIONAL_MANAGER = "regional_manager"
+ROLE_SALES_DIRECTOR = "sales_director"
+
+
+@dataclass(frozen=True)
+class EvidenceRequirement:
+    """Files of one kind an action needs before it counts."""
+
+    kind: str
+    count: int = 1
+    description: str = ""
+    # Photos must have been captured between the action's start and its completion.
+    captured_in_window: bool = False
+
+
+@dataclass(frozen=True)
+class AnswerRequirement:
+    """Answers an action needs, e.g. the 3 questions the customer asked."""
+
+    key: str
+    count: int = 1
+    description: str = ""
+    # When set, every answer must be one of these (e.g. the configured response strategies).
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EscalationLevel:
+    """After this many hours open, the action is escalated to the role."""
+
+    after_hours: float
+    to_role: str
+
+
+@dataclass(frozen=True)
+class TicketRule:
+    """A ticket the action opens when it starts; the action cannot finish until resolved."""
+
+    department: str
+    kind: str
+    response_target_minutes: int = 120
+
+
+@dataclass(frozen=True)
+class ActionTemplate:
+    key: str
+    name: str
+    name_zh: str
+    evidence: tuple[EvidenceRequirement, ...] = ()
+    answers: tuple[AnswerRequirement, ...] = ()
+    # Hours until the action is overdue (the overdue penalty applies once); 0 = no deadline.
+    due_hours: float = 0
+    escalations: tuple[EscalationLevel, ...] = ()
+    tickets: tuple[TicketRule, ...] = ()
+    points_on_completion: int = 5
+    points_when_overdue: int = -2
+
+
+@dataclass(frozen=True)
+class PipelineTemplate:
+    template_id: str
+    version: int
+    name: str
+    actions: tuple[ActionTemplate, ...]
+    # The customer-silence reminder: hours after the last touch; 0 switches it off.
+    silence_reminder_hours: float = 72
+    silence_reminder_to: tuple[str, ...] = (ROLE_REP, ROLE_REGIONAL_MANAGER)
+
+    @property
+    def action_keys(self) -> tuple[str, ...]:
+        return tuple(action.key for action in self.actions)
+
+    def action(self, key: str) -> ActionTemplate | None:
+        return next((action for action in self.actions if action.key == key), None)
+
+
+RESPONSE_STRATEGIES = (
+    "cost_breakdown",
+    "value_reframing",
+    "reference_customer",
+    "phased_payment",
+    "bundle_offer",
+    "trial_period",
+    "competitor_comparison",
+    "executive_sponsor",
+)
+
+
+def default_template() -> PipelineTemplate:
+    """The default five-step B2B pipeline: appointment through contract archive."""
+    actions = (
+        ActionTemplate(key="appointment", name="Customer appointment", name_zh="客户预约"),
+        ActionTemplate(
+            key="onsite_diagnosis",
+            name="On-site diagnosis",
+            name_zh="现场诊断",
+            evidence=(
+                EvidenceRequirement(
+                    "onsite_photo", 1, "a photo taken at the customer's site", True
+                ),
+            ),
+        ),
+        ActionTemplate(
+            key="solution_demo",
+            name="Solution demo",
+            name_zh="方案演示",
+            evidence=(
+                EvidenceRequirement(
+                    "onsite_photo", 3, "on-site photos taken during the demo", True
+                ),
+            ),
+            answers=(
+                AnswerRequirement("customer_questions", 3, "questions the customer asked"),
+                AnswerRequirement(
+                    "response_strategies", 3, "response strategies used", RESPONSE_STRATEGIES
+                ),
+            ),
+        ),
+        ActionTemplate(
+            key="objection_handling",
+            name="Objection handling",
+            name_zh="异议处理",
+            answers=(
+                AnswerRequirement("customer_objections", 1, "what the customer objected to"),
+                AnswerRequirement(
+                    "response_strategies", 1, "strategies used", RESPONSE_STRATEGIES
+                ),
+            ),
+            due_hours=48,
+            escalations=(EscalationLevel(48, ROLE_REGIONAL_MANAGER),),
+        ),
+        ActionTemplate(
+            key="contract_archive",
+            name="Contract archive",
+            name_zh="合同归档",
+            evidence=(
+                EvidenceRequirement("signed_signature_page", 1, "scan of the signed signature page"),
+                EvidenceRequirement("product_list", 1, "the contracted product list"),
+                EvidenceRequirement("service_commitment_letter", 1, "the service commitment letter"),
+            ),
+            tickets=(TicketRule("legal", "contract_review", 120),),
+        ),
+    )
+    return PipelineTemplate(
+        template_id=DEFAULT_TEMPLATE_ID,
+        version=1,
+        name="B2B five-step pipeline",
+        actions=actions,
+    )

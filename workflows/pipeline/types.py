@@ -1,0 +1,149 @@
+"""Inputs, handler arguments and the queryable state of the pipeline workflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from workflows.pipeline.template import PipelineTemplate
+
+TASK_QUEUE = "salesflow-pipelines"
+WORKFLOW_ID_PREFIX = "pipeline-"
+
+
+def workflow_id_for(opportunity_id: str) -> str:
+    """One pipeline per opportunity: the workflow id is derived from the opportunity id."""
+    return f"{WORKFLOW_ID_PREFIX}{opportunity_id}"
+
+
+@dataclass
+class PipelineInput:
+    opportunity_id: str
+    rep_id: str
+    manager_id: str
+    region: str
+    account: str
+    product: str
+    template: PipelineTemplate
+    director_id: str = ""
+    # Seconds to subtract from workflow time to get business time. Non-zero only when the
+    # replay maps an export's past dates onto a test server's clock.
+    clock_shift_seconds: float = 0
+    search_attributes: bool = False
+
+
+@dataclass
+class EvidenceItem:
+    """What the evidence store knows of one uploaded file, passed in by the service."""
+
+    evidence_id: str
+    opportunity_id: str
+    kind: str
+    sha256: str
+    captured_at: datetime | None = None
+
+
+@dataclass
+class AnswerInput:
+    key: str
+    values: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CompleteActionInput:
+    action_key: str
+    evidence: list[EvidenceItem] = field(default_factory=list)
+    answers: list[AnswerInput] = field(default_factory=list)
+    note: str = ""
+    actor_id: str = ""
+
+
+@dataclass
+class Unmet:
+    """One requirement the action still lacks."""
+
+    kind: str  # "evidence", "answer" or "ticket"
+    key: str
+    required: int
+    provided: int
+    message: str
+
+
+@dataclass
+class CompleteActionResult:
+    action_key: str
+    points: int
+    on_time: bool
+    next_action: str
+
+
+@dataclass
+class CustomerReplyInput:
+    note: str = ""
+
+
+@dataclass
+class CloseInput:
+    reason: str = ""
+    actor_id: str = ""
+
+
+@dataclass
+class TicketChangedInput:
+    ticket_key: str
+    status: str  # "opened", "acknowledged", "resolved" or "rejected"
+    note: str = ""
+
+
+@dataclass
+class ActionSnapshot:
+    key: str
+    name: str
+    name_zh: str
+    status: str  # "pending", "open", "done" or "skipped"
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    due_at: datetime | None = None
+    overdue: bool = False
+    escalations: int = 0
+
+
+@dataclass
+class TicketSnapshot:
+    ticket_key: str
+    department: str
+    action_key: str
+    status: str
+    note: str = ""
+
+
+@dataclass
+class PipelineSnapshot:
+    """The answer to "where is this deal stuck, and since when"."""
+
+    opportunity_id: str
+    rep_id: str
+    manager_id: str
+    region: str
+    account: str
+    outcome: str  # "open", "won" or "lost"
+    current_action: str
+    current_since: datetime | None
+    last_touch_at: datetime | None
+    actions: list[ActionSnapshot]
+    overdue_actions: list[str]
+    tickets: list[TicketSnapshot]
+    template_id: str
+    template_version: int
+    reminders: int
+    escalations: int
+    close_reason: str = ""
+
+
+@dataclass
+class PipelineResult:
+    opportunity_id: str
+    outcome: str
+    actions_completed: int
+    escalations: int
+    reminders: int

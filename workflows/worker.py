@@ -1,0 +1,53 @@
+"""The Temporal worker that runs pipeline workflows and their activities.
+
+    python -m workflows.worker      # connects to SALESFLOW_TEMPORAL_ADDRESS and NATS
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from salesflow.core.events import EventBus
+from salesflow.core.logs import configure_logging
+from salesflow.core.settings import Settings
+from workflows.pipeline.activities import PipelineActivities
+from workflows.pipeline.workflow import PipelineWorkflow
+
+logger = logging.getLogger(__name__)
+
+
+def build_worker(
+    client: Client, bus: EventBus, *, task_queue: str, max_cached_workflows: int = 10_000
+) -> Worker:
+    """A worker for the pipeline workflow; a large cache keeps replays of histories rare."""
+    activities = PipelineActivities(bus)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[PipelineWorkflow],
+        activities=[activities.publish_fact],
+        max_cached_workflows=max_cached_workflows,
+        max_concurrent_workflow_tasks=200,
+        max_concurrent_local_activities=200,
+    )
+
+
+async def main() -> None:
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    bus = await EventBus.connect(settings.nats_url, settings.event_prefix, name="worker")
+    worker = build_worker(client, bus, task_queue=settings.task_queue)
+    logger.info("worker polling task_queue=%s", settings.task_queue)
+    try:
+        await worker.run()
+    finally:
+        await bus.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
