@@ -1,0 +1,50 @@
+"""What every service hands back when it starts: its gRPC server and its event consumers.
+
+Each service folder has `server.py` with
+
+    async def serve(deps: ServiceDeps, *, port: int) -> RunningService
+
+so the CLI can run all services in one process and `python -m services.<name>` runs one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from salesflow.core.events import EventBus, EventConsumer
+from salesflow.core.rpc import RunningServer
+from salesflow.core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceDeps:
+    """The shared parts a service is started with."""
+
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    bus: EventBus
+    # A temporalio.client.Client; None for services that never talk to workflows.
+    temporal: Any = None
+
+
+@dataclass
+class RunningService:
+    name: str
+    server: RunningServer
+    consumers: list[EventConsumer] = field(default_factory=list)
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    async def stop(self) -> None:
+        for consumer in self.consumers:
+            await consumer.stop()
+        await self.server.stop()
+        logger.info("service stopped name=%s", self.name)
