@@ -1,0 +1,263 @@
+"""Reading a CRM opportunities export as a customer hands it over, mess included.
+
+The layout is that of `sales_pipeline.csv`, `sales_teams.csv`, `accounts.csv` and
+`products.csv`. Every pipeline row either becomes an Opportunity or a Rejection with its
+row number and reason; rows that are usable but imperfect carry warnings.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+PIPELINE_FILE = "sales_pipeline.csv"
+TEAMS_FILE = "sales_teams.csv"
+ACCOUNTS_FILE = "accounts.csv"
+PRODUCTS_FILE = "products.csv"
+
+PIPELINE_COLUMNS = (
+    "opportunity_id",
+    "sales_agent",
+    "product",
+    "account",
+    "deal_stage",
+    "engage_date",
+    "close_date",
+    "close_value",
+)
+TEAMS_COLUMNS = ("sales_agent", "manager", "regional_office")
+STAGES = ("Prospecting", "Engaging", "Won", "Lost")
+
+
+class ExportError(ValueError):
+    """The export as a whole cannot be read (a missing file or column)."""
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    rep_id: str
+    manager_id: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Opportunity:
+    row: int
+    opportunity_id: str
+    rep_id: str
+    product: str
+    account: str
+    stage: str
+    engage_date: date | None
+    close_date: date | None
+    close_value: float | None
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rejection:
+    row: int
+    opportunity_id: str
+    reason: str
+
+
+@dataclass
+class Export:
+    team: dict[str, TeamMember]
+    opportunities: list[Opportunity]
+    rejections: list[Rejection]
+    rows_read: int
+    products: set[str] = field(default_factory=set)
+    accounts: set[str] = field(default_factory=set)
+    team_rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def as_of(self) -> date:
+        """The export's own "today": the latest date it mentions."""
+        dates = [
+            day
+            for opportunity in self.opportunities
+            for day in (opportunity.engage_date, opportunity.close_date)
+            if day is not None
+        ]
+        return max(dates) if dates else date.today()
+
+    @property
+    def first_date(self) -> date:
+        dates = [o.engage_date for o in self.opportunities if o.engage_date is not None]
+        return min(dates) if dates else self.as_of
+
+    def rejected_by_reason(self) -> dict[str, int]:
+        return dict(Counter(rejection.reason.split(":")[0] for rejection in self.rejections))
+
+    def warnings_by_kind(self) -> dict[str, int]:
+        return dict(Counter(w for o in self.opportunities for w in o.warnings))
+
+
+def read_export(directory: Path) -> Export:
+    """Reads the four files; raises ExportError only when the export as a whole is unusable."""
+    directory = Path(directory)
+    team, team_rejections = _read_team(directory / TEAMS_FILE)
+    products = _read_names(directory / PRODUCTS_FILE, "product")
+    accounts = _read_names(directory / ACCOUNTS_FILE, "account")
+    products_by_key = {_squashed(name): name for name in products}
+
+    opportunities: list[Opportunity] = []
+    rejections: list[Rejection] = []
+    seen: set[str] = set()
+    rows = _rows(directory / PIPELINE_FILE, PIPELINE_COLUMNS)
+    for row_number, row in rows:
+        outcome = _opportunity(row_number, row, team, products_by_key, accounts, seen)
+        if isinstance(outcome, Rejection):
+            rejections.append(outcome)
+        else:
+            opportunities.append(outcome)
+            seen.add(outcome.opportunity_id)
+
+    rows_read = len(opportunities) + len(rejections)
+    logger.info(
+        "export read rows=%s opportunities=%s rejected=%s",
+        rows_read,
+        len(opportunities),
+        len(rejections),
+    )
+    return Export(
+        team=team,
+        opportunities=opportunities,
+        rejections=rejections,
+        rows_read=rows_read,
+        products=set(products),
+        accounts=set(accounts),
+        team_rejections=team_rejections,
+    )
+
+
+def _opportunity(
+    row_number: int,
+    row: dict[str, str],
+    team: dict[str, TeamMember],
+    products_by_key: dict[str, str],
+    accounts: set[str],
+    seen: set[str],
+) -> Opportunity | Rejection:
+    opportunity_id = row["opportunity_id"]
+
+    def reject(reason: str) -> Rejection:
+        return Rejection(row_number, opportunity_id, reason)
+
+    if not opportunity_id:
+        return reject("missing_opportunity_id")
+    if any(char.isspace() for char in opportunity_id) or len(opportunity_id) > 100:
+        return reject("malformed_opportunity_id")
+    if opportunity_id in seen:
+        return reject("duplicate_opportunity_id")
+    rep_id = row["sales_agent"]
+    if not rep_id:
+        return reject("missing_sales_agent")
+    if rep_id not in team:
+        return reject(f"unknown_sales_agent: {rep_id}")
+    stage = row["deal_stage"]
+    if stage not in STAGES:
+        return reject(f"unknown_deal_stage: {stage}")
+
+    try:
+        engage = date.fromisoformat(row["engage_date"]) if row["engage_date"] else None
+    except ValueError:
+        return reject(f"bad_engage_date: {row['engage_date']}")
+    try:
+        close = date.fromisoformat(row["close_date"]) if row["close_date"] else None
+    except ValueError:
+        return reject(f"bad_close_date: {row['close_date']}")
+    if stage in ("Won", "Lost") and (engage is None or close is None):
+        return reject("closed_without_dates")
+    if stage == "Engaging" and engage is None:
+        return reject("engaging_without_engage_date")
+    if engage is not None and close is not None and close < engage:
+        return reject("close_before_engage")
+
+    close_value = None
+    if row["close_value"]:
+        try:
+            close_value = float(row["close_value"])
+        except ValueError:
+            return reject(f"bad_close_value: {row['close_value']}")
+        if close_value < 0:
+            return reject("negative_close_value")
+
+    warnings: list[str] = []
+    product = row["product"]
+    canonical = products_by_key.get(_squashed(product))
+    if canonical is None:
+        warnings.append("unknown_product")
+    elif canonical != product:
+        warnings.append("product_name_normalised")
+        product = canonical
+    account = row["account"]
+    if not account:
+        warnings.append("account_missing")
+    elif accounts and account not in accounts:
+        warnings.append("unknown_account")
+    if stage == "Prospecting" and engage is None:
+        warnings.append("not_engaged_yet")
+    if stage == "Won" and not close_value:
+        warnings.append("won_without_value")
+
+    return Opportunity(
+        row=row_number,
+        opportunity_id=opportunity_id,
+        rep_id=rep_id,
+        product=product,
+        account=account,
+        stage=stage,
+        engage_date=engage,
+        close_date=close,
+        close_value=close_value,
+        warnings=tuple(warnings),
+    )
+
+
+def _read_team(path: Path) -> tuple[dict[str, TeamMember], list[Rejection]]:
+    team: dict[str, TeamMember] = {}
+    rejections: list[Rejection] = []
+    for row_number, row in _rows(path, TEAMS_COLUMNS):
+        rep_id, manager_id, region = row["sales_agent"], row["manager"], row["regional_office"]
+        if not rep_id or not manager_id or not region:
+            rejections.append(Rejection(row_number, rep_id, "incomplete_team_row"))
+            continue
+        if rep_id in team:
+            rejections.append(Rejection(row_number, rep_id, "duplicate_sales_agent"))
+            continue
+        team[rep_id] = TeamMember(rep_id, manager_id, region)
+    if not team:
+        raise ExportError(f"{path} names no sales agents")
+    return team, rejections
+
+
+def _read_names(path: Path, column: str) -> list[str]:
+    if not path.exists():
+        logger.warning("export file missing path=%s; its names are not checked", path)
+        return []
+    return [row[column] for _number, row in _rows(path, (column,)) if row[column]]
+
+
+def _rows(path: Path, required: tuple[str, ...]):
+    """(row number, stripped row) pairs; row 2 is the first data row, as a spreadsheet shows."""
+    if not path.exists():
+        raise ExportError(f"missing file {path}")
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = [column for column in required if column not in (reader.fieldnames or [])]
+        if missing:
+            raise ExportError(f"{path.name} lacks columns: {', '.join(missing)}")
+        for number, row in enumerate(reader, start=2):
+            yield number, {key: (value or "").strip() for key, value in row.items() if key}
+
+
+def _squashed(name: str) -> str:
+    return "".join(name.lower().split())

@@ -1,0 +1,265 @@
+"""The whole salesflow stack in one process: servers, worker and every service.
+
+    embedded   Temporal's time-skipping server, a private nats-server, SQLite by default
+    local      Temporal's dev server (web UI) on a persistent file, as `salesflow up` runs
+    external   existing Temporal and NATS at the configured addresses
+
+The CLI's demo, replay and up commands run on it; tests use it for end-to-end runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from salesflow.core.db import create_engine, session_factory
+from salesflow.core.events import CONSUMERS, EventBus
+from salesflow.core.migrate import upgrade
+from salesflow.core.servers import (
+    NatsServer,
+    start_dev_server_environment,
+    start_time_skipping_environment,
+)
+from salesflow.core.service import RunningService, ServiceDeps
+from salesflow.core.settings import Settings
+from workflows.pipeline.workflow import SEARCH_ATTRIBUTE_TYPES
+from workflows.worker import build_worker
+
+logger = logging.getLogger(__name__)
+
+
+class TemporalMode(StrEnum):
+    TIME_SKIPPING = "time-skipping"
+    DEV_SERVER = "dev-server"
+    EXTERNAL = "external"
+
+
+@dataclass
+class StackOptions:
+    temporal: TemporalMode = TemporalMode.TIME_SKIPPING
+    # Start a private nats-server instead of using settings.nats_url.
+    embedded_nats: bool = True
+    # Bind services to the configured ports instead of free ones.
+    fixed_ports: bool = False
+    dev_server_ui_port: int | None = None
+    dev_server_db: Path | None = None
+    state_dir: Path | None = None
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    options: StackOptions
+    temporal: Client | None = None
+    environment: object | None = None
+    bus: EventBus | None = None
+    engine: object | None = None
+    sessions: object | None = None
+    worker: Worker | None = None
+    services: dict[str, RunningService] = field(default_factory=dict)
+    nats: NatsServer | None = None
+    _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    async def __aenter__(self) -> Stack:
+        try:
+            await self._start()
+        except BaseException:
+            await self._exit.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self._exit.aclose()
+
+    @property
+    def time_skipping(self) -> bool:
+        return self.options.temporal is TemporalMode.TIME_SKIPPING
+
+    def target(self, service: str) -> str:
+        return f"{self.settings.grpc_host}:{self.services[service].port}"
+
+    async def _start(self) -> None:
+        from services.evidence.server import serve as serve_evidence
+        from services.pipeline.server import serve as serve_pipeline
+        from services.points.server import serve as serve_points
+        from services.ticketing.server import serve as serve_ticketing
+
+        # The database first: nothing runs on a schema that is not migrated.
+        await asyncio.to_thread(upgrade, self.settings.database_url)
+        self.engine = create_engine(self.settings.database_url)
+        self._exit.push_async_callback(self.engine.dispose)
+        self.sessions = session_factory(self.engine)
+
+        await self._start_nats()
+        self.bus = await EventBus.connect(self.settings.nats_url, self.settings.event_prefix)
+        self._exit.push_async_callback(self.bus.close)
+        for spec in CONSUMERS:
+            await self.bus.ensure_consumer(spec)
+
+        await self._start_temporal()
+        self.worker = build_worker(self.temporal, self.bus, task_queue=self.settings.task_queue)
+        await self._exit.enter_async_context(self.worker)
+
+        deps = ServiceDeps(self.settings, self.sessions, self.bus, self.temporal)
+        ports = self._ports()
+        evidence = await serve_evidence(deps, port=ports["evidence"])
+        self._register(evidence)
+        self._register(
+            await serve_pipeline(
+                deps,
+                port=ports["pipeline"],
+                evidence_target=f"{self.settings.grpc_host}:{evidence.port}",
+            )
+        )
+        self._register(await serve_points(deps, port=ports["points"]))
+        self._register(await serve_ticketing(deps, port=ports["ticketing"]))
+        logger.info(
+            "stack up temporal=%s nats=%s database=%s services=%s",
+            self.options.temporal.value,
+            self.settings.nats_url,
+            self.settings.database_url.split("@")[-1],
+            {name: service.port for name, service in self.services.items()},
+        )
+
+    def _ports(self) -> dict[str, int]:
+        names = ("pipeline", "evidence", "points", "ticketing")
+        if self.options.fixed_ports:
+            return {name: getattr(self.settings, f"{name}_port") for name in names}
+        return dict.fromkeys(names, 0)
+
+    def _register(self, service: RunningService) -> None:
+        self.services[service.name] = service
+        self._exit.push_async_callback(service.stop)
+
+    async def _start_nats(self) -> None:
+        if not self.options.embedded_nats:
+            return
+        store = None
+        if self.options.state_dir is not None:
+            store = self.options.state_dir / "nats"
+        self.nats = NatsServer(store_dir=store) if store else NatsServer()
+        await self.nats.start()
+        self._exit.push_async_callback(self._stop_nats)
+        self.settings = replace(self.settings, nats_url=self.nats.url)
+
+    async def _stop_nats(self) -> None:
+        if self.nats is None:
+            return
+        await self.nats.stop()
+        if self.options.state_dir is None:
+            shutil.rmtree(self.nats.store_dir, ignore_errors=True)
+
+    async def _start_temporal(self) -> None:
+        mode = self.options.temporal
+        if mode is TemporalMode.TIME_SKIPPING:
+            self.environment = await start_time_skipping_environment()
+            self._exit.push_async_callback(self.environment.shutdown)
+            self.temporal = self.environment.client
+        elif mode is TemporalMode.DEV_SERVER:
+            from temporalio.common import SearchAttributeKey
+
+            keys = [
+                SearchAttributeKey.for_keyword(name)
+                if kind == "Keyword"
+                else SearchAttributeKey.for_datetime(name)
+                for name, kind in SEARCH_ATTRIBUTE_TYPES.items()
+            ]
+            self.environment = await start_dev_server_environment(
+                db_file=self.options.dev_server_db,
+                ui_port=self.options.dev_server_ui_port,
+                search_attributes=keys,
+            )
+            self._exit.push_async_callback(self.environment.shutdown)
+            self.temporal = self.environment.client
+            self.settings = replace(
+                self.settings,
+                search_attributes=True,
+                temporal_address=self.temporal.service_client.config.target_host,
+            )
+        else:
+            self.temporal = await Client.connect(
+                self.settings.temporal_address, namespace=self.settings.temporal_namespace
+            )
+
+    def pipeline_commands(self):
+        """The pipeline service's domain API, resolving evidence in-process."""
+        from services.pipeline.server import commands_for
+
+        store = self.evidence_store()
+        return commands_for(self._deps(), store.lookup_items)
+
+    def evidence_store(self):
+        from services.evidence.server import store_for
+
+        return store_for(self._deps())
+
+    def ticket_desk(self, now=None):
+        from services.ticketing.server import desk_for
+
+        return desk_for(self._deps(), now=now)
+
+    def _deps(self) -> ServiceDeps:
+        return ServiceDeps(self.settings, self.sessions, self.bus, self.temporal)
+
+    async def totals(self) -> dict[str, int]:
+        """What the stack has recorded: pipelines, actions, clocks, points and tickets."""
+        from sqlalchemy import func, select
+
+        from services.pipeline.models import PipelineRecord
+        from services.points.models import LedgerEntry
+        from services.ticketing.models import Ticket
+
+        async with self.sessions() as session:
+            outcomes = dict(
+                (await session.execute(
+                    select(PipelineRecord.outcome, func.count()).group_by(PipelineRecord.outcome)
+                )).all()
+            )
+            sums = (await session.execute(
+                select(
+                    func.coalesce(func.sum(PipelineRecord.actions_completed), 0),
+                    func.coalesce(func.sum(PipelineRecord.escalations), 0),
+                    func.coalesce(func.sum(PipelineRecord.reminders), 0),
+                    func.coalesce(func.sum(PipelineRecord.overdue_actions), 0),
+                )
+            )).one()
+            ledger = (await session.execute(
+                select(func.count(), func.coalesce(func.sum(LedgerEntry.points), 0))
+            )).one()
+            tickets = dict(
+                (await session.execute(
+                    select(Ticket.status, func.count()).group_by(Ticket.status)
+                )).all()
+            )
+        return {
+            "actions_completed": int(sums[0]),
+            "escalations": int(sums[1]),
+            "reminders": int(sums[2]),
+            "overdue_actions": int(sums[3]),
+            "points_entries": int(ledger[0]),
+            "points_total": int(ledger[1]),
+            "tickets_opened": sum(tickets.values()),
+            "tickets_resolved": tickets.get("resolved", 0),
+            "pipelines_won": outcomes.get("won", 0),
+            "pipelines_lost": outcomes.get("lost", 0),
+            "pipelines_open": outcomes.get("open", 0),
+        }
+
+    async def drain_events(self, timeout: float = 120.0) -> None:
+        """Waits until every consumer has acknowledged everything published so far."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            pending = {spec.durable: await self.bus.pending(spec) for spec in CONSUMERS}
+            if not any(pending.values()):
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"consumers still behind after {timeout}s: {pending}")
+            await asyncio.sleep(0.1)

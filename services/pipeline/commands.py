@@ -1,0 +1,298 @@
+"""The pipeline service's domain: start pipelines and act on them through their workflows.
+
+Used by the gRPC servicer and, in-process, by the CLI's replay, so both meet the same
+checks. The workflow enforces the evidence lock; this layer resolves people and evidence,
+checks who may act, and turns workflow answers into domain errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from salesflow.core.caller import Caller, Role
+from salesflow.core.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    require,
+)
+from salesflow.core.oplog import append_operation
+from salesflow.pipeline.v1 import pipeline_pb2
+from services.pipeline.models import Person
+from workflows.pipeline.template import DEFAULT_TEMPLATE_ID, PipelineTemplate, default_template
+from workflows.pipeline.types import (
+    AnswerInput,
+    CloseInput,
+    CompleteActionInput,
+    CompleteActionResult,
+    CustomerReplyInput,
+    EvidenceItem,
+    PipelineInput,
+    PipelineSnapshot,
+    Unmet,
+    workflow_id_for,
+)
+from workflows.pipeline.workflow import (
+    INCOMPLETE_ERROR_TYPE,
+    PipelineWorkflow,
+)
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "pipeline"
+MAX_ID_LENGTH = 100
+
+# Resolves evidence ids to what the lock needs; raises NotFound for unknown ids.
+EvidenceLookup = Callable[[Sequence[str]], Awaitable[list[EvidenceItem]]]
+
+
+@dataclass
+class StartResult:
+    workflow_id: str
+    already_running: bool
+
+
+class PipelineCommands:
+    def __init__(
+        self,
+        *,
+        temporal: Client,
+        sessions: async_sessionmaker[AsyncSession],
+        task_queue: str,
+        evidence_lookup: EvidenceLookup,
+        search_attributes: bool = False,
+        templates: dict[str, PipelineTemplate] | None = None,
+    ) -> None:
+        self._temporal = temporal
+        self._sessions = sessions
+        self._task_queue = task_queue
+        self._evidence_lookup = evidence_lookup
+        self._search_attributes = search_attributes
+        # Limitation: only the built-in template until the template library service exists.
+        self._templates = templates or {DEFAULT_TEMPLATE_ID: default_template()}
+
+    async def start(
+        self,
+        caller: Caller,
+        *,
+        opportunity_id: str,
+        rep_id: str,
+        account: str = "",
+        product: str = "",
+        template_id: str = "",
+        clock_shift: timedelta = timedelta(0),
+    ) -> StartResult:
+        """Starts one pipeline per opportunity; a second start returns the first."""
+        opportunity_id = _checked_id(opportunity_id, "opportunity_id")
+        rep_id = require(rep_id, "rep_id")
+        template = self._templates.get(template_id or DEFAULT_TEMPLATE_ID)
+        if template is None:
+            raise NotFound(f"template {template_id!r} does not exist")
+
+        rep = await self._person(rep_id)
+        if rep.role != "rep":
+            raise InvalidArgument("rep_id", f"{rep_id} is a {rep.role}, not a rep")
+        caller.require_region(rep.region)
+        if caller.role is Role.REP and caller.id != rep_id:
+            raise InvalidArgument("rep_id", "a rep starts pipelines only for themself")
+
+        workflow_id = workflow_id_for(opportunity_id)
+        pipeline_input = PipelineInput(
+            opportunity_id=opportunity_id,
+            rep_id=rep.person_id,
+            manager_id=rep.manager_id or "",
+            region=rep.region,
+            account=account.strip(),
+            product=product.strip(),
+            template=template,
+            clock_shift_seconds=clock_shift.total_seconds(),
+            search_attributes=self._search_attributes,
+        )
+        try:
+            await self._temporal.start_workflow(
+                PipelineWorkflow.run,
+                pipeline_input,
+                id=workflow_id,
+                task_queue=self._task_queue,
+                # A won or lost pipeline is final: the same opportunity never starts again.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            return StartResult(workflow_id=workflow_id, already_running=True)
+
+        if caller.role is not Role.SYSTEM:
+            await self._log(caller, "pipeline.started", opportunity_id, {"rep_id": rep_id})
+        logger.info("pipeline started opportunity=%s rep=%s", opportunity_id, rep_id)
+        return StartResult(workflow_id=workflow_id, already_running=False)
+
+    async def complete_action(
+        self,
+        caller: Caller,
+        *,
+        opportunity_id: str,
+        action_key: str,
+        evidence_ids: Sequence[str] = (),
+        answers: Sequence[AnswerInput] = (),
+        note: str = "",
+        evidence: Sequence[EvidenceItem] | None = None,
+    ) -> CompleteActionResult:
+        """Completes the current action; FailedPrecondition lists what is missing."""
+        opportunity_id = _checked_id(opportunity_id, "opportunity_id")
+        action_key = require(action_key, "action_key")
+        if len(set(evidence_ids)) != len(evidence_ids):
+            raise InvalidArgument("evidence_ids", "an evidence id is listed twice")
+        for answer in answers:
+            require(answer.key, "answers.key")
+
+        handle = await self._authorised_handle(caller, opportunity_id)
+        items = list(evidence) if evidence is not None else await self._evidence_lookup(evidence_ids)
+        request = CompleteActionInput(
+            action_key=action_key,
+            evidence=items,
+            answers=list(answers),
+            note=note,
+            actor_id=caller.id,
+        )
+        result = await self._update(handle, PipelineWorkflow.complete_action, request)
+        if caller.role is not Role.SYSTEM:
+            await self._log(
+                caller,
+                "action.completed",
+                opportunity_id,
+                {"action_key": action_key, "evidence_ids": list(evidence_ids)},
+            )
+        return result
+
+    async def record_customer_reply(
+        self, caller: Caller, *, opportunity_id: str, note: str = ""
+    ) -> PipelineSnapshot:
+        opportunity_id = _checked_id(opportunity_id, "opportunity_id")
+        handle = await self._authorised_handle(caller, opportunity_id)
+        snapshot = await self._update(
+            handle, PipelineWorkflow.record_customer_reply, CustomerReplyInput(note=note)
+        )
+        if caller.role is not Role.SYSTEM:
+            await self._log(caller, "customer.replied", opportunity_id, {"note": note})
+        return snapshot
+
+    async def close_lost(self, caller: Caller, *, opportunity_id: str, reason: str) -> PipelineSnapshot:
+        opportunity_id = _checked_id(opportunity_id, "opportunity_id")
+        reason = require(reason, "reason")
+        handle = await self._authorised_handle(caller, opportunity_id)
+        snapshot = await self._update(
+            handle, PipelineWorkflow.close_lost, CloseInput(reason=reason, actor_id=caller.id)
+        )
+        if caller.role is not Role.SYSTEM:
+            await self._log(caller, "pipeline.lost", opportunity_id, {"reason": reason})
+        return snapshot
+
+    async def get(self, caller: Caller, *, opportunity_id: str) -> PipelineSnapshot:
+        opportunity_id = _checked_id(opportunity_id, "opportunity_id")
+        snapshot = await self._query(self._temporal.get_workflow_handle(workflow_id_for(opportunity_id)))
+        _authorise(caller, snapshot)
+        return snapshot
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    async def _person(self, person_id: str) -> Person:
+        async with self._sessions() as session:
+            person = await session.get(Person, person_id)
+        if person is None:
+            raise NotFound(f"rep {person_id!r} is not in the team directory")
+        if not person.active:
+            raise FailedPrecondition(f"rep {person_id!r} has left; hand their pipelines over")
+        return person
+
+    async def _authorised_handle(self, caller: Caller, opportunity_id: str) -> WorkflowHandle:
+        handle = self._temporal.get_workflow_handle(workflow_id_for(opportunity_id))
+        if caller.role is Role.SYSTEM:
+            return handle
+        _authorise(caller, await self._query(handle))
+        return handle
+
+    async def _query(self, handle: WorkflowHandle) -> PipelineSnapshot:
+        try:
+            return await handle.query(PipelineWorkflow.state)
+        except RPCError as error:
+            raise _translated_rpc_error(error, handle.id) from error
+
+    async def _update(self, handle: WorkflowHandle, update, argument):
+        try:
+            return await handle.execute_update(update, argument)
+        except WorkflowUpdateFailedError as failure:
+            raise _translated_update_failure(failure, handle.id) from failure
+        except RPCError as error:
+            raise _translated_rpc_error(error, handle.id) from error
+
+    async def _log(self, caller: Caller, operation: str, subject: str, payload: dict) -> None:
+        async with self._sessions() as session, session.begin():
+            await append_operation(
+                session,
+                caller=caller,
+                service=SERVICE,
+                operation=operation,
+                subject=subject,
+                payload=payload,
+            )
+
+
+def _checked_id(value: str, field: str) -> str:
+    value = require(value, field)
+    if len(value) > MAX_ID_LENGTH or any(char.isspace() for char in value):
+        raise InvalidArgument(field, f"must be 1-{MAX_ID_LENGTH} characters without spaces")
+    return value
+
+
+def _authorise(caller: Caller, snapshot: PipelineSnapshot) -> None:
+    """Reps act on their own pipelines; managers within their regions; others as scoped."""
+    if caller.role is Role.REP and caller.id != snapshot.rep_id:
+        raise PermissionDenied(f"{caller.id} does not own pipeline {snapshot.opportunity_id}")
+    caller.require_region(snapshot.region)
+
+
+def _translated_rpc_error(error: RPCError, workflow_id: str) -> Exception:
+    if error.status == RPCStatusCode.NOT_FOUND:
+        return NotFound(f"no pipeline {workflow_id.removeprefix('pipeline-')!r}")
+    return error
+
+
+def _translated_update_failure(failure: WorkflowUpdateFailedError, workflow_id: str) -> Exception:
+    cause = failure.cause
+    if not isinstance(cause, ApplicationError):
+        return failure
+    if cause.type == INCOMPLETE_ERROR_TYPE:
+        opportunity_id = workflow_id.removeprefix("pipeline-")
+        unmet = [_unmet_from(detail) for detail in cause.details]
+        rejection = pipeline_pb2.CompleteActionRejection(
+            opportunity_id=opportunity_id,
+            action_key=cause.message.split(" ", 1)[0],
+            unmet=[
+                pipeline_pb2.UnmetRequirement(
+                    kind=item.kind,
+                    key=item.key,
+                    required=item.required,
+                    provided=item.provided,
+                    message=item.message,
+                )
+                for item in unmet
+            ],
+        )
+        return FailedPrecondition(cause.message, detail=rejection)
+    return FailedPrecondition(cause.message)
+
+
+def _unmet_from(detail) -> Unmet:
+    if isinstance(detail, Unmet):
+        return detail
+    return Unmet(**detail)

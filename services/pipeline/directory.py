@@ -1,0 +1,36 @@
+"""The team directory: reps, their managers and regions, as the pipeline service knows them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.pipeline.models import Person
+
+
+class TeamRow(Protocol):
+    rep_id: str
+    manager_id: str
+    region: str
+
+
+async def upsert_team(sessions: async_sessionmaker[AsyncSession], team: Iterable[TeamRow]) -> int:
+    """Adds or updates reps and their managers; returns how many people were written."""
+    written = 0
+    async with sessions() as session, session.begin():
+        for member in team:
+            manager = await session.get(Person, member.manager_id)
+            if manager is None:
+                session.add(Person(person_id=member.manager_id, role="manager", region=member.region))
+                await session.flush()
+            rep = await session.get(Person, member.rep_id)
+            if rep is None:
+                rep = Person(person_id=member.rep_id, role="rep", region=member.region)
+                session.add(rep)
+            rep.manager_id = member.manager_id
+            rep.region = member.region
+            rep.active = True
+            written += 1
+    return written

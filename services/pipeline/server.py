@@ -1,0 +1,47 @@
+"""Starts the pipeline service: gRPC server plus the projection consumer."""
+
+from __future__ import annotations
+
+from salesflow.core.events import PIPELINE_PROJECTION_CONSUMER, EventConsumer
+from salesflow.core.rpc import ServiceBinding, channel, start_server
+from salesflow.core.service import RunningService, ServiceDeps
+from salesflow.pipeline.v1 import pipeline_pb2_grpc
+from services.pipeline import projection
+from services.pipeline.commands import PipelineCommands
+from services.pipeline.service import EvidenceClient, PipelineServicer
+
+SERVICE_NAME = "salesflow.pipeline.v1.PipelineService"
+
+
+def commands_for(deps: ServiceDeps, evidence_lookup) -> PipelineCommands:
+    return PipelineCommands(
+        temporal=deps.temporal,
+        sessions=deps.sessions,
+        task_queue=deps.settings.task_queue,
+        evidence_lookup=evidence_lookup,
+        search_attributes=deps.settings.search_attributes,
+    )
+
+
+async def serve(deps: ServiceDeps, *, port: int, evidence_target: str | None = None) -> RunningService:
+    """Serves PipelineService; evidence ids are resolved through the evidence service."""
+    evidence = EvidenceClient(channel(evidence_target or deps.settings.target("evidence")))
+    commands = commands_for(deps, evidence.lookup)
+    server = await start_server(
+        [
+            ServiceBinding(
+                PipelineServicer(commands, deps.sessions),
+                pipeline_pb2_grpc.add_PipelineServiceServicer_to_server,
+                SERVICE_NAME,
+            )
+        ],
+        host=deps.settings.grpc_host,
+        port=port,
+    )
+    consumer = EventConsumer(
+        deps.bus,
+        PIPELINE_PROJECTION_CONSUMER,
+        lambda events: projection.apply_events(deps.sessions, events),
+    )
+    await consumer.start()
+    return RunningService("pipeline", server, [consumer])

@@ -1,0 +1,200 @@
+"""PipelineService over gRPC: translates between the wire and PipelineCommands."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import grpc
+
+from salesflow.core.caller import SYSTEM_CALLER, Caller, Role
+from salesflow.core.errors import InvalidArgument, NotFound
+from salesflow.core.rpc import rpc
+from salesflow.evidence.v1 import evidence_pb2, evidence_pb2_grpc
+from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
+from services.pipeline import projection
+from services.pipeline.commands import PipelineCommands
+from workflows.pipeline.types import AnswerInput, EvidenceItem, PipelineSnapshot
+
+
+def _timestamp(message, field: str, value: datetime | None) -> None:
+    if value is not None:
+        getattr(message, field).FromDatetime(value.astimezone(UTC))
+
+
+def snapshot_to_proto(snapshot: PipelineSnapshot, workflow_id: str) -> pipeline_pb2.PipelineState:
+    state = pipeline_pb2.PipelineState(
+        opportunity_id=snapshot.opportunity_id,
+        workflow_id=workflow_id,
+        rep_id=snapshot.rep_id,
+        manager_id=snapshot.manager_id,
+        region=snapshot.region,
+        account=snapshot.account,
+        outcome=snapshot.outcome,
+        current_action=snapshot.current_action,
+        overdue_actions=snapshot.overdue_actions,
+        template_id=snapshot.template_id,
+        template_version=snapshot.template_version,
+        reminders=snapshot.reminders,
+    )
+    _timestamp(state, "current_since", snapshot.current_since)
+    _timestamp(state, "last_touch_at", snapshot.last_touch_at)
+    for action in snapshot.actions:
+        item = state.actions.add(
+            key=action.key,
+            name=action.name,
+            name_zh=action.name_zh,
+            status=action.status,
+            overdue=action.overdue,
+            escalations=action.escalations,
+        )
+        _timestamp(item, "started_at", action.started_at)
+        _timestamp(item, "completed_at", action.completed_at)
+        _timestamp(item, "due_at", action.due_at)
+    for ticket in snapshot.tickets:
+        state.tickets.add(ticket_key=ticket.ticket_key, department=ticket.department, status=ticket.status)
+    return state
+
+
+class EvidenceClient:
+    """Resolves evidence ids through the evidence service, as the caller."""
+
+    def __init__(self, channel: grpc.aio.Channel) -> None:
+        self._stub = evidence_pb2_grpc.EvidenceServiceStub(channel)
+
+    async def lookup(self, evidence_ids: Sequence[str], caller: Caller = SYSTEM_CALLER):
+        metadata = caller.metadata() if caller.role is not Role.SYSTEM else (
+            ("x-salesflow-caller-id", "pipeline-service"),
+            ("x-salesflow-caller-role", "admin"),
+            ("x-salesflow-caller-regions", "*"),
+        )
+        return await asyncio.gather(*(self._one(evidence_id, metadata) for evidence_id in evidence_ids))
+
+    async def _one(self, evidence_id: str, metadata) -> EvidenceItem:
+        if not evidence_id.strip():
+            raise InvalidArgument("evidence_ids", "an evidence id is empty")
+        try:
+            record = await self._stub.GetEvidence(
+                evidence_pb2.GetEvidenceRequest(evidence_id=evidence_id), metadata=metadata
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+                raise NotFound(f"evidence {evidence_id!r} does not exist") from error
+            raise
+        return EvidenceItem(
+            evidence_id=record.evidence_id,
+            opportunity_id=record.opportunity_id,
+            kind=record.kind,
+            sha256=record.sha256,
+            captured_at=(
+                record.captured_at.ToDatetime(tzinfo=UTC) if record.HasField("captured_at") else None
+            ),
+        )
+
+
+class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
+    def __init__(self, commands: PipelineCommands, sessions) -> None:
+        self._commands = commands
+        self._sessions = sessions
+
+    @rpc
+    async def StartPipeline(self, request, context, caller):
+        """Starts an opportunity's pipeline; a repeated start returns the running one."""
+        started = await self._commands.start(
+            caller,
+            opportunity_id=request.opportunity_id,
+            rep_id=request.rep_id,
+            account=request.account,
+            product=request.product,
+            template_id=request.template_id,
+        )
+        snapshot = await self._commands.get(caller, opportunity_id=request.opportunity_id.strip())
+        return pipeline_pb2.StartPipelineResponse(
+            workflow_id=started.workflow_id,
+            already_running=started.already_running,
+            state=snapshot_to_proto(snapshot, started.workflow_id),
+        )
+
+    @rpc
+    async def CompleteAction(self, request, context, caller):
+        """Completes the current action, or FAILED_PRECONDITION listing what is missing."""
+        result = await self._commands.complete_action(
+            caller,
+            opportunity_id=request.opportunity_id,
+            action_key=request.action_key,
+            evidence_ids=list(request.evidence_ids),
+            answers=[AnswerInput(key=a.key, values=list(a.values)) for a in request.answers],
+            note=request.note,
+        )
+        snapshot = await self._commands.get(caller, opportunity_id=request.opportunity_id.strip())
+        return pipeline_pb2.CompleteActionResponse(
+            state=snapshot_to_proto(snapshot, _workflow_id(request.opportunity_id)),
+            points=result.points,
+            on_time=result.on_time,
+        )
+
+    @rpc
+    async def RecordCustomerReply(self, request, context, caller):
+        """Records a customer reply; the silence clock starts again."""
+        snapshot = await self._commands.record_customer_reply(
+            caller, opportunity_id=request.opportunity_id, note=request.note
+        )
+        return snapshot_to_proto(snapshot, _workflow_id(request.opportunity_id))
+
+    @rpc
+    async def ClosePipeline(self, request, context, caller):
+        """Closes a pipeline as lost with the reason."""
+        snapshot = await self._commands.close_lost(
+            caller, opportunity_id=request.opportunity_id, reason=request.reason
+        )
+        return snapshot_to_proto(snapshot, _workflow_id(request.opportunity_id))
+
+    @rpc
+    async def GetPipeline(self, request, context, caller):
+        """The live state: current action, since when, what is overdue, open tickets."""
+        snapshot = await self._commands.get(caller, opportunity_id=request.opportunity_id)
+        return snapshot_to_proto(snapshot, _workflow_id(request.opportunity_id))
+
+    @rpc
+    async def ListPipelines(self, request, context, caller):
+        """Pipelines by rep, region, current action and outcome, within the caller's scope."""
+        regions = None
+        if request.region:
+            caller.require_region(request.region)
+            regions = [request.region]
+        elif not caller.may_see_region("*"):
+            regions = sorted(caller.regions)
+        rep_id = request.rep_id
+        if caller.role is Role.REP:
+            if rep_id and rep_id != caller.id:
+                raise InvalidArgument("rep_id", "a rep lists only their own pipelines")
+            rep_id = caller.id
+        rows, next_token = await projection.list_pipelines(
+            self._sessions,
+            rep_id=rep_id,
+            regions=regions,
+            current_action=request.current_action,
+            outcome=request.outcome,
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        response = pipeline_pb2.ListPipelinesResponse(next_page_token=next_token)
+        for row in rows:
+            summary = response.pipelines.add(
+                opportunity_id=row.opportunity_id,
+                rep_id=row.rep_id,
+                region=row.region,
+                account=row.account,
+                outcome=row.outcome,
+                current_action=row.current_action,
+                overdue_actions=row.overdue_actions,
+            )
+            _timestamp(summary, "current_since", row.current_since)
+        return response
+
+
+def _workflow_id(opportunity_id: str) -> str:
+    from workflows.pipeline.types import workflow_id_for
+
+    return workflow_id_for(opportunity_id.strip())
