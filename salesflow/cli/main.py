@@ -1,0 +1,253 @@
+"""The `salesflow` command.
+
+    salesflow demo [--json]              replay the built-in sample on an embedded stack
+    salesflow replay DIR [--json]        replay a CRM export (sales_pipeline.csv, ...)
+    salesflow up                         run the stack on a local Temporal dev server
+    salesflow db upgrade                 migrate the configured database
+    salesflow status OPPORTUNITY_ID      a pipeline's live state, from a running stack
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+import tempfile
+from dataclasses import asdict, replace
+from pathlib import Path
+
+from salesflow.core.logs import configure_logging
+from salesflow.core.settings import Settings, SettingsError
+
+logger = logging.getLogger("salesflow.cli")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    options = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"salesflow: configuration error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(options.log_level or ("WARNING" if options.command in ("demo", "replay")
+                                            else settings.log_level))
+    try:
+        return asyncio.run(options.handler(options, settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="salesflow", description="Durable B2B sales action pipelines")
+    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default: quiet for replays)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="replay the built-in sample export end to end")
+    demo.add_argument("--json", action="store_true", help="print the summary as JSON")
+    demo.set_defaults(handler=_demo)
+
+    replay = commands.add_parser("replay", help="replay a CRM export directory")
+    replay.add_argument("directory", type=Path)
+    replay.add_argument("--json", action="store_true", help="print the summary as JSON")
+    replay.add_argument("--limit", type=int, default=0, help="replay only the first N rows")
+    replay.set_defaults(handler=_replay)
+
+    up = commands.add_parser("up", help="run the stack on a local Temporal dev server")
+    up.add_argument("--ui-port", type=int, default=8233)
+    up.set_defaults(handler=_up)
+
+    db = commands.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    db.set_defaults(handler=_db)
+
+    status = commands.add_parser("status", help="a pipeline's live state from a running stack")
+    status.add_argument("opportunity_id")
+    status.set_defaults(handler=_status)
+    return parser
+
+
+async def _demo(options, settings: Settings) -> int:
+    from salesflow.replay.sample import write_sample_export
+
+    with tempfile.TemporaryDirectory(prefix="salesflow-demo-") as scratch:
+        export_dir = write_sample_export(Path(scratch) / "export")
+        return await _run_replay(export_dir, options, settings, scratch=Path(scratch), limit=0)
+
+
+async def _replay(options, settings: Settings) -> int:
+    with tempfile.TemporaryDirectory(prefix="salesflow-replay-") as scratch:
+        return await _run_replay(
+            options.directory, options, settings, scratch=Path(scratch), limit=options.limit
+        )
+
+
+async def _run_replay(export_dir: Path, options, settings: Settings, *, scratch: Path, limit: int):
+    from salesflow.replay.export import ExportError, read_export
+    from salesflow.replay.replayer import replay_export
+    from salesflow.stack import Stack, StackOptions
+
+    try:
+        export = read_export(export_dir)
+    except ExportError as error:
+        print(f"salesflow: cannot read export: {error}", file=sys.stderr)
+        return 2
+    if limit:
+        export.opportunities = [o for o in export.opportunities if o.row <= limit + 1]
+        export.rejections = [r for r in export.rejections if r.row <= limit + 1]
+        export.rows_read = len(export.opportunities) + len(export.rejections)
+
+    # Without a configured database, each replay gets a fresh SQLite file of its own.
+    if "SALESFLOW_DATABASE_URL" not in __import__("os").environ:
+        settings = replace(
+            settings,
+            database_url=f"sqlite:///{scratch / 'salesflow.db'}",
+            evidence_dir=scratch / "evidence",
+        )
+    async with Stack(settings, StackOptions()) as stack:
+        summary = await replay_export(stack, export)
+        showcase = await _showcase(stack, export) if not options.json else None
+
+    if options.json:
+        print(json.dumps(asdict(summary), indent=2, ensure_ascii=False))
+    else:
+        print(_report(summary, export_dir, showcase))
+    return 0
+
+
+async def _showcase(stack, export) -> list[str]:
+    """A few answers read back over gRPC, as a manager's client would see them."""
+    from salesflow.core.caller import Caller, Role
+    from salesflow.core.rpc import channel
+    from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
+    from salesflow.points.v1 import points_pb2, points_pb2_grpc
+
+    director = Caller(id="director", role=Role.DIRECTOR, regions=frozenset({"*"}))
+    lines: list[str] = []
+    async with channel(stack.target("points"), director) as points_channel:
+        board = await points_pb2_grpc.PointsServiceStub(points_channel).GetLeaderboard(
+            points_pb2.GetLeaderboardRequest(limit=5)
+        )
+        lines.append("Leaderboard (top 5):")
+        for row in board.rows:
+            lines.append(f"  {row.rank}. {row.rep_id:<22} {row.region:<8} {row.points:>6} points")
+    async with channel(stack.target("pipeline"), director) as pipeline_channel:
+        stub = pipeline_pb2_grpc.PipelineServiceStub(pipeline_channel)
+        stuck = await stub.ListPipelines(
+            pipeline_pb2.ListPipelinesRequest(outcome="open", page_size=500)
+        )
+        if stuck.pipelines:
+            oldest = min(stuck.pipelines, key=lambda p: p.current_since.ToDatetime())
+            state = await stub.GetPipeline(
+                pipeline_pb2.GetPipelineRequest(opportunity_id=oldest.opportunity_id)
+            )
+            since = state.current_since.ToDatetime().date().isoformat()
+            lines.append(
+                f"Longest-stuck open pipeline: {state.opportunity_id} ({state.account or 'no account'}"
+                f", rep {state.rep_id}) at {state.current_action} since {since}; "
+                f"overdue: {', '.join(state.overdue_actions) or 'nothing'}"
+            )
+    return lines
+
+
+def _report(summary, export_dir: Path, showcase: list[str] | None) -> str:
+    rejected = ", ".join(f"{reason} {count}" for reason, count in summary.rejected.items()) or "none"
+    warnings = ", ".join(f"{kind} {count}" for kind, count in summary.warnings.items()) or "none"
+    lines = [
+        f"salesflow replay of {export_dir}",
+        f"  simulated {summary.simulated_from} .. {summary.simulated_to} "
+        f"in {summary.elapsed_seconds}s",
+        "",
+        f"  rows read            {summary.opportunities_read}",
+        f"  pipelines started    {summary.pipelines_started}"
+        + (f" (already running: {summary.already_started})" if summary.already_started else ""),
+        f"  rejected rows        {len(summary.rejected_rows)} ({rejected})",
+        f"  warnings             {warnings}",
+        f"  actions completed    {summary.actions_completed}",
+        f"  overdue actions      {summary.overdue_actions}",
+        f"  escalations          {summary.escalations}",
+        f"  silence reminders    {summary.reminders}",
+        f"  points entries       {summary.points_entries} (net {summary.points_total} points)",
+        f"  tickets opened       {summary.tickets_opened} (resolved {summary.tickets_resolved})",
+        f"  pipelines            won {summary.pipelines_won}, lost {summary.pipelines_lost}, "
+        f"open {summary.pipelines_open}",
+    ]
+    if summary.steps_refused:
+        lines.append(f"  steps refused        {summary.steps_refused}")
+    for row in summary.rejected_rows[:10]:
+        lines.append(f"    row {row['row']}: {row['opportunity_id'] or '-'} rejected: {row['reason']}")
+    if len(summary.rejected_rows) > 10:
+        lines.append(f"    ... {len(summary.rejected_rows) - 10} more (use --json for all)")
+    if showcase:
+        lines += ["", *showcase]
+    return "\n".join(lines)
+
+
+async def _up(options, settings: Settings) -> int:
+    from salesflow.core.settings import DEFAULT_HOME
+    from salesflow.stack import Stack, StackOptions, TemporalMode
+
+    state_dir = DEFAULT_HOME
+    stack_options = StackOptions(
+        temporal=TemporalMode.DEV_SERVER,
+        fixed_ports=True,
+        dev_server_ui_port=options.ui_port,
+        dev_server_db=state_dir / "temporal.db",
+        state_dir=state_dir,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with Stack(settings, stack_options) as stack:
+        print(f"salesflow is up (state in {state_dir})")
+        print(f"  Temporal web UI   http://127.0.0.1:{options.ui_port}")
+        print(f"  Temporal frontend {stack.settings.temporal_address}")
+        print(f"  NATS              {stack.settings.nats_url}")
+        for name, service in stack.services.items():
+            print(f"  {name:<17} {stack.settings.grpc_host}:{service.port}")
+        print("Press Ctrl-C to stop.")
+        await stop.wait()
+    return 0
+
+
+async def _db(options, settings: Settings) -> int:
+    from salesflow.core.migrate import upgrade
+
+    await asyncio.to_thread(upgrade, settings.database_url)
+    print("database is at the newest schema")
+    return 0
+
+
+async def _status(options, settings: Settings) -> int:
+    import grpc
+
+    from salesflow.core.caller import ADMIN_CALLER
+    from salesflow.core.rpc import channel
+    from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
+
+    async with channel(settings.target("pipeline"), ADMIN_CALLER) as pipeline_channel:
+        stub = pipeline_pb2_grpc.PipelineServiceStub(pipeline_channel)
+        try:
+            state = await stub.GetPipeline(
+                pipeline_pb2.GetPipelineRequest(opportunity_id=options.opportunity_id), timeout=10
+            )
+        except grpc.aio.AioRpcError as error:
+            print(f"salesflow: {error.code().name}: {error.details()}", file=sys.stderr)
+            return 1
+    print(f"{state.opportunity_id}  rep {state.rep_id} ({state.region})  outcome {state.outcome}")
+    if state.current_action:
+        print(f"  at {state.current_action} since {state.current_since.ToDatetime().isoformat()}Z")
+    for action in state.actions:
+        flag = " OVERDUE" if action.overdue else ""
+        print(f"  {action.key:<20} {action.status:<9}{flag}")
+    for ticket in state.tickets:
+        print(f"  ticket {ticket.ticket_key} ({ticket.department}): {ticket.status}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
