@@ -1,0 +1,1 @@
+"""The evidence service: files that prove an action happened (photos, scans, documents)."""
