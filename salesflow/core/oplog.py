@@ -71,6 +71,55 @@ def entry_hash(
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Operation:
+    """One state change to record: who did what to which subject."""
+
+    caller: Caller
+    service: str
+    operation: str
+    subject: str
+    payload: dict[str, Any]
+
+
+async def append_operations(
+    session: AsyncSession, operations: list[Operation]
+) -> list[OperationLogEntry]:
+    """Appends entries inside the caller's transaction (they commit with the change).
+
+    The chain's tail is read once under the lock and extended in memory, so a batch costs
+    one lock and one flush however many entries it holds.
+    """
+    if not operations:
+        return []
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OPLOG_LOCK_KEY})
+    prev_hash = await session.scalar(
+        select(OperationLogEntry.hash).order_by(OperationLogEntry.seq.desc()).limit(1)
+    )
+    prev_hash = prev_hash or GENESIS_HASH
+
+    entries = []
+    for operation in operations:
+        recorded_at = utcnow()
+        body = json.dumps(operation.payload, ensure_ascii=False, sort_keys=True, default=str)
+        fields = {
+            "recorded_at": recorded_at,
+            "actor_id": operation.caller.id,
+            "actor_role": operation.caller.role.value,
+            "service": operation.service,
+            "operation": operation.operation,
+            "subject": operation.subject,
+            "payload": body,
+        }
+        entry = OperationLogEntry(**fields, prev_hash=prev_hash, hash=entry_hash(prev_hash, **fields))
+        entries.append(entry)
+        prev_hash = entry.hash
+    session.add_all(entries)
+    await session.flush()
+    return entries
+
+
 async def append_operation(
     session: AsyncSession,
     *,
@@ -81,36 +130,9 @@ async def append_operation(
     payload: dict[str, Any],
 ) -> OperationLogEntry:
     """Appends one entry inside the caller's transaction (it commits with the change)."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OPLOG_LOCK_KEY})
-    last = await session.scalar(
-        select(OperationLogEntry.hash).order_by(OperationLogEntry.seq.desc()).limit(1)
+    [entry] = await append_operations(
+        session, [Operation(caller, service, operation, subject, payload)]
     )
-    recorded_at = utcnow()
-    body = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
-    prev_hash = last or GENESIS_HASH
-    entry = OperationLogEntry(
-        recorded_at=recorded_at,
-        actor_id=caller.id,
-        actor_role=caller.role.value,
-        service=service,
-        operation=operation,
-        subject=subject,
-        payload=body,
-        prev_hash=prev_hash,
-        hash=entry_hash(
-            prev_hash,
-            recorded_at=recorded_at,
-            actor_id=caller.id,
-            actor_role=caller.role.value,
-            service=service,
-            operation=operation,
-            subject=subject,
-            payload=body,
-        ),
-    )
-    session.add(entry)
-    await session.flush()
     return entry
 
 

@@ -165,12 +165,8 @@ async def start_server(
     return RunningServer(server, bound_port, health_servicer, names)
 
 
-class CallerMetadataInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor,
-    grpc.aio.UnaryStreamClientInterceptor,
-    grpc.aio.StreamUnaryClientInterceptor,
-):
-    """Adds a caller's identity to every call made on a channel."""
+class _CallerMetadata:
+    """Adds a caller's identity to the metadata of a call."""
 
     def __init__(self, caller: Caller) -> None:
         self._metadata = caller.metadata()
@@ -181,19 +177,33 @@ class CallerMetadataInterceptor(
             details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
         )
 
+
+# grpc.aio files an interceptor under the first call kind it implements only, so each call
+# kind needs an interceptor object of its own.
+class _UnaryUnaryCaller(_CallerMetadata, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation, details, request):  # type: ignore[override]
         return await continuation(self._with_identity(details), request)
 
+
+class _UnaryStreamCaller(_CallerMetadata, grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation, details, request):  # type: ignore[override]
         return await continuation(self._with_identity(details), request)
 
-    async def intercept_stream_unary(self, continuation, details, request_iterator):  # type: ignore[override]
-        return await continuation(self._with_identity(details), request_iterator)
+
+class _StreamUnaryCaller(_CallerMetadata, grpc.aio.StreamUnaryClientInterceptor):
+    async def intercept_stream_unary(self, continuation, details, requests):  # type: ignore[override]
+        return await continuation(self._with_identity(details), requests)
 
 
 def channel(target: str, caller: Caller | None = None) -> grpc.aio.Channel:
     """An insecure channel to one of our services, sending the caller's identity if given."""
-    interceptors = [CallerMetadataInterceptor(caller)] if caller is not None else None
+    interceptors = None
+    if caller is not None:
+        interceptors = [
+            _UnaryUnaryCaller(caller),
+            _UnaryStreamCaller(caller),
+            _StreamUnaryCaller(caller),
+        ]
     return grpc.aio.insecure_channel(
         target,
         interceptors=interceptors,

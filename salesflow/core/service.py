@@ -28,7 +28,8 @@ class ServiceDeps:
 
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
-    bus: EventBus
+    # None for services that neither publish nor consume events.
+    bus: EventBus | None
     # A temporalio.client.Client; None for services that never talk to workflows.
     temporal: Any = None
 

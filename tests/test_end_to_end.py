@@ -1,0 +1,262 @@
+"""End to end: gRPC -> workflow -> NATS -> points ledger and legal ticket -> back to the
+workflow, on PostgreSQL, with the stack's own nats-server and the time-skipping server."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import timedelta
+
+import grpc
+import pytest
+
+from salesflow.core.caller import Caller, Role
+from salesflow.core.rpc import channel, rejection_detail
+from salesflow.core.settings import Settings
+from salesflow.evidence.v1 import evidence_pb2, evidence_pb2_grpc
+from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
+from salesflow.points.v1 import points_pb2, points_pb2_grpc
+from salesflow.replay.export import TeamMember
+from salesflow.stack import Stack, StackOptions
+from salesflow.ticketing.v1 import ticketing_pb2, ticketing_pb2_grpc
+from services.pipeline.directory import upsert_team
+from tests.conftest import eventually
+
+REP = Caller("Rita Rep", Role.REP, frozenset({"East"}))
+OTHER_REP = Caller("Oscar Other", Role.REP, frozenset({"East"}))
+MANAGER = Caller("Mona Manager", Role.MANAGER, frozenset({"East"}))
+LEGAL = Caller("Lee Legal", Role.LEGAL, frozenset())
+
+
+@pytest.fixture
+async def stack(database_url, tmp_path, event_prefix):
+    settings = replace(
+        Settings(),
+        database_url=database_url,
+        event_prefix=event_prefix,
+        evidence_dir=tmp_path / "evidence",
+        task_queue=f"e2e-{uuid.uuid4().hex[:6]}",
+    )
+    async with Stack(settings, StackOptions()) as running:
+        await upsert_team(
+            running.sessions,
+            [TeamMember("Rita Rep", "Mona Manager", "East"),
+             TeamMember("Oscar Other", "Mona Manager", "East")],
+        )
+        yield running
+
+
+async def upload(stack, caller, opportunity_id, action_key, kind, captured_at, content: bytes):
+    async with channel(stack.target("evidence"), caller) as evidence_channel:
+        stub = evidence_pb2_grpc.EvidenceServiceStub(evidence_channel)
+        metadata = evidence_pb2.UploadMetadata(
+            opportunity_id=opportunity_id, action_key=action_key, kind=kind, filename=f"{kind}.bin"
+        )
+        if captured_at is not None:
+            metadata.captured_at.FromDatetime(captured_at)
+
+        async def parts():
+            yield evidence_pb2.UploadRequest(metadata=metadata)
+            yield evidence_pb2.UploadRequest(chunk=content)
+
+        record = await stub.Upload(parts())
+        return record.evidence_id
+
+
+async def test_a_pipeline_runs_from_grpc_through_events_to_points_and_legal(stack):
+    opportunity_id = f"E2E{uuid.uuid4().hex[:6].upper()}"
+    env = stack.environment
+    async with channel(stack.target("pipeline"), REP) as rep_channel:
+        pipelines = pipeline_pb2_grpc.PipelineServiceStub(rep_channel)
+
+        started = await pipelines.StartPipeline(
+            pipeline_pb2.StartPipelineRequest(
+                opportunity_id=opportunity_id, rep_id=REP.id, account="Acme", product="Pro"
+            )
+        )
+        assert not started.already_running
+        assert started.state.current_action == "appointment"
+        again = await pipelines.StartPipeline(
+            pipeline_pb2.StartPipelineRequest(opportunity_id=opportunity_id, rep_id=REP.id)
+        )
+        assert again.already_running
+
+        await pipelines.CompleteAction(
+            pipeline_pb2.CompleteActionRequest(opportunity_id=opportunity_id, action_key="appointment")
+        )
+        now = await env.get_current_time()
+        photo = await upload(stack, REP, opportunity_id, "onsite_diagnosis", "onsite_photo",
+                             now + timedelta(seconds=1), b"diagnosis photo " + opportunity_id.encode())
+        await env.sleep(timedelta(minutes=10))
+        await pipelines.CompleteAction(
+            pipeline_pb2.CompleteActionRequest(
+                opportunity_id=opportunity_id, action_key="onsite_diagnosis", evidence_ids=[photo]
+            )
+        )
+
+        # Two photos where three are needed: refused, with the list of what is missing.
+        now = await env.get_current_time()
+        demo_photos = [
+            await upload(stack, REP, opportunity_id, "solution_demo", "onsite_photo",
+                         now + timedelta(seconds=1), f"demo {i} {opportunity_id}".encode())
+            for i in range(3)
+        ]
+        await env.sleep(timedelta(minutes=10))
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await pipelines.CompleteAction(
+                pipeline_pb2.CompleteActionRequest(
+                    opportunity_id=opportunity_id,
+                    action_key="solution_demo",
+                    evidence_ids=demo_photos[:2],
+                )
+            )
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        rejection = rejection_detail(refused.value, pipeline_pb2.CompleteActionRejection)
+        unmet = {(item.kind, item.key): item for item in rejection.unmet}
+        assert (unmet[("evidence", "onsite_photo")].required,
+                unmet[("evidence", "onsite_photo")].provided) == (3, 2)
+        assert ("answer", "customer_questions") in unmet
+
+        await pipelines.CompleteAction(
+            pipeline_pb2.CompleteActionRequest(
+                opportunity_id=opportunity_id,
+                action_key="solution_demo",
+                evidence_ids=demo_photos,
+                answers=[
+                    pipeline_pb2.Answer(key="customer_questions", values=["a?", "b?", "c?"]),
+                    pipeline_pb2.Answer(
+                        key="response_strategies",
+                        values=["cost_breakdown", "trial_period", "bundle_offer"],
+                    ),
+                ],
+            )
+        )
+        await pipelines.CompleteAction(
+            pipeline_pb2.CompleteActionRequest(
+                opportunity_id=opportunity_id,
+                action_key="objection_handling",
+                answers=[
+                    pipeline_pb2.Answer(key="customer_objections", values=["price"]),
+                    pipeline_pb2.Answer(key="response_strategies", values=["cost_breakdown"]),
+                ],
+            )
+        )
+
+        documents = [
+            await upload(stack, REP, opportunity_id, "contract_archive", kind, None,
+                         f"{kind} {opportunity_id}".encode())
+            for kind in ("signed_signature_page", "product_list", "service_commitment_letter")
+        ]
+        archive = pipeline_pb2.CompleteActionRequest(
+            opportunity_id=opportunity_id, action_key="contract_archive", evidence_ids=documents
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as waiting_for_legal:
+            await pipelines.CompleteAction(archive)
+        assert waiting_for_legal.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        rejection = rejection_detail(waiting_for_legal.value, pipeline_pb2.CompleteActionRejection)
+        assert [(item.kind, item.key) for item in rejection.unmet] == [("ticket", "legal")]
+
+        # The legal ticket was opened from the pipeline's event; legal resolves it over gRPC.
+        async with channel(stack.target("ticketing"), LEGAL) as legal_channel:
+            tickets = ticketing_pb2_grpc.TicketingServiceStub(legal_channel)
+
+            async def opened():
+                listed = await tickets.ListTickets(
+                    ticketing_pb2.ListTicketsRequest(opportunity_id=opportunity_id)
+                )
+                return list(listed.tickets)
+
+            [ticket] = await eventually(opened)
+            assert ticket.department == "legal" and ticket.status == "open"
+            await tickets.ResolveTicket(
+                ticketing_pb2.TicketActionRequest(ticket_key=ticket.ticket_key, note="ok")
+            )
+
+        async def archived():
+            try:
+                return await pipelines.CompleteAction(archive)
+            except grpc.aio.AioRpcError as error:
+                if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
+                    raise
+                return None
+
+        done = await eventually(archived)
+        assert done.state.outcome == "won"
+
+    # Five completed actions, +5 each, in the ledger exactly once.
+    async with channel(stack.target("points"), REP) as points_channel:
+        points = points_pb2_grpc.PointsServiceStub(points_channel)
+
+        async def balance():
+            reply = await points.GetBalance(points_pb2.GetBalanceRequest(rep_id=REP.id))
+            return reply if reply.entries == 5 else None
+
+        reply = await eventually(balance)
+        assert reply.points == 25
+
+    await stack.drain_events()
+    totals = await stack.totals()
+    assert totals["pipelines_won"] == 1
+    assert totals["tickets_resolved"] == 1
+
+
+async def test_bad_requests_get_precise_status_codes(stack):
+    async with channel(stack.target("pipeline"), REP) as rep_channel:
+        pipelines = pipeline_pb2_grpc.PipelineServiceStub(rep_channel)
+
+        with pytest.raises(grpc.aio.AioRpcError) as missing:
+            await pipelines.StartPipeline(pipeline_pb2.StartPipelineRequest(rep_id=REP.id))
+        assert missing.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "opportunity_id" in missing.value.details()
+
+        with pytest.raises(grpc.aio.AioRpcError) as unknown:
+            await pipelines.GetPipeline(pipeline_pb2.GetPipelineRequest(opportunity_id="NOPE42"))
+        assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+
+        with pytest.raises(grpc.aio.AioRpcError) as unknown_rep:
+            await pipelines.StartPipeline(
+                pipeline_pb2.StartPipelineRequest(opportunity_id="X1", rep_id="Ghost")
+            )
+        assert unknown_rep.value.code() == grpc.StatusCode.NOT_FOUND
+
+        opportunity_id = f"P{uuid.uuid4().hex[:6]}"
+        await pipelines.StartPipeline(
+            pipeline_pb2.StartPipelineRequest(opportunity_id=opportunity_id, rep_id=REP.id)
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as wrong_step:
+            await pipelines.CompleteAction(
+                pipeline_pb2.CompleteActionRequest(
+                    opportunity_id=opportunity_id, action_key="contract_archive"
+                )
+            )
+        assert wrong_step.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+    async with channel(stack.target("pipeline"), OTHER_REP) as other_channel:
+        with pytest.raises(grpc.aio.AioRpcError) as foreign:
+            await pipeline_pb2_grpc.PipelineServiceStub(other_channel).CompleteAction(
+                pipeline_pb2.CompleteActionRequest(
+                    opportunity_id=opportunity_id, action_key="appointment"
+                )
+            )
+        assert foreign.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+    async with channel(stack.target("pipeline")) as anonymous:
+        with pytest.raises(grpc.aio.AioRpcError) as nobody:
+            await pipeline_pb2_grpc.PipelineServiceStub(anonymous).GetPipeline(
+                pipeline_pb2.GetPipelineRequest(opportunity_id=opportunity_id)
+            )
+        assert nobody.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+    async with channel(stack.target("pipeline"), MANAGER) as manager_channel:
+        async def listed():
+            reply = await pipeline_pb2_grpc.PipelineServiceStub(manager_channel).ListPipelines(
+                pipeline_pb2.ListPipelinesRequest(region="East", current_action="appointment")
+            )
+            return [p.opportunity_id for p in reply.pipelines]
+
+        assert opportunity_id in await eventually(listed)
+        with pytest.raises(grpc.aio.AioRpcError) as other_region:
+            await pipeline_pb2_grpc.PipelineServiceStub(manager_channel).ListPipelines(
+                pipeline_pb2.ListPipelinesRequest(region="West")
+            )
+        assert other_region.value.code() == grpc.StatusCode.PERMISSION_DENIED
