@@ -200,6 +200,7 @@ class EventConsumer:
         self._handler = handler
         self._batch = batch
         self._task: asyncio.Task[None] | None = None
+        self._subscription: JetStreamContext.PullSubscription | None = None
         self._stopping = asyncio.Event()
         self.healthy = False
         self.processed = 0
@@ -220,6 +221,14 @@ class EventConsumer:
                 await self._task
             except asyncio.CancelledError:
                 pass
+        if self._subscription is not None:
+            # The server answers the abandoned pull request when it expires; unread, that
+            # answer makes draining the connection wait out its whole timeout (30 s).
+            try:
+                await self._subscription.unsubscribe()
+            except Exception:
+                logger.debug("consumer=%s unsubscribe failed", self._spec.durable, exc_info=True)
+            self._subscription = None
         self.healthy = False
 
     async def _run(self) -> None:
