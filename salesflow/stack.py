@@ -36,6 +36,19 @@ from workflows.worker import build_worker
 logger = logging.getLogger(__name__)
 
 
+def evidence_item(record):
+    """What the evidence lock needs to know of one stored evidence record."""
+    from workflows.pipeline.types import EvidenceItem
+
+    return EvidenceItem(
+        evidence_id=record.evidence_id,
+        opportunity_id=record.opportunity_id,
+        kind=record.kind,
+        sha256=record.sha256,
+        captured_at=record.captured_at,
+    )
+
+
 class TemporalMode(StrEnum):
     TIME_SKIPPING = "time-skipping"
     DEV_SERVER = "dev-server"
@@ -194,12 +207,23 @@ class Stack:
         from services.pipeline.server import commands_for
 
         store = self.evidence_store()
-        return commands_for(self._deps(), store.lookup_items)
+
+        async def lookup(evidence_ids):
+            records = await store.get_many(list(evidence_ids))
+            found = {record.evidence_id for record in records}
+            missing = [evidence_id for evidence_id in evidence_ids if evidence_id not in found]
+            if missing:
+                from salesflow.core.errors import NotFound
+
+                raise NotFound(f"evidence {', '.join(missing)} does not exist")
+            return [evidence_item(record) for record in records]
+
+        return commands_for(self._deps(), lookup)
 
     def evidence_store(self):
-        from services.evidence.server import store_for
+        from services.evidence.server import build_store
 
-        return store_for(self._deps())
+        return build_store(self._deps())
 
     def ticket_desk(self, now=None):
         from services.ticketing.server import desk_for

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import timedelta
-
 import grpc
 import pytest
 
@@ -84,10 +82,11 @@ async def test_a_pipeline_runs_from_grpc_through_events_to_points_and_legal(stac
         await pipelines.CompleteAction(
             pipeline_pb2.CompleteActionRequest(opportunity_id=opportunity_id, action_key="appointment")
         )
+        # The evidence service refuses capture times in its own future, so the test keeps
+        # the server clock near the wall clock while photos are taken.
         now = await env.get_current_time()
         photo = await upload(stack, REP, opportunity_id, "onsite_diagnosis", "onsite_photo",
-                             now + timedelta(seconds=1), b"diagnosis photo " + opportunity_id.encode())
-        await env.sleep(timedelta(minutes=10))
+                             now, b"diagnosis photo " + opportunity_id.encode())
         await pipelines.CompleteAction(
             pipeline_pb2.CompleteActionRequest(
                 opportunity_id=opportunity_id, action_key="onsite_diagnosis", evidence_ids=[photo]
@@ -98,10 +97,9 @@ async def test_a_pipeline_runs_from_grpc_through_events_to_points_and_legal(stac
         now = await env.get_current_time()
         demo_photos = [
             await upload(stack, REP, opportunity_id, "solution_demo", "onsite_photo",
-                         now + timedelta(seconds=1), f"demo {i} {opportunity_id}".encode())
+                         now, f"demo {i} {opportunity_id}".encode())
             for i in range(3)
         ]
-        await env.sleep(timedelta(minutes=10))
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await pipelines.CompleteAction(
                 pipeline_pb2.CompleteActionRequest(
@@ -194,10 +192,13 @@ async def test_a_pipeline_runs_from_grpc_through_events_to_points_and_legal(stac
         reply = await eventually(balance)
         assert reply.points == 25
 
+    # The pipeline list (a projection of the events) agrees with the workflow.
     await stack.drain_events()
-    totals = await stack.totals()
-    assert totals["pipelines_won"] == 1
-    assert totals["tickets_resolved"] == 1
+    from services.pipeline.models import PipelineRecord
+
+    async with stack.sessions() as session:
+        record = await session.get(PipelineRecord, opportunity_id)
+    assert (record.outcome, record.actions_completed, record.current_action) == ("won", 5, "")
 
 
 async def test_bad_requests_get_precise_status_codes(stack):

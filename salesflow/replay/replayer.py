@@ -24,11 +24,14 @@ from salesflow.core.caller import SYSTEM_CALLER, Caller, Role
 from salesflow.core.errors import FailedPrecondition, NotFound, SalesflowError
 from salesflow.replay.export import Export
 from salesflow.replay.plan import OpportunityPlan, Step, StepKind, plan_opportunity
-from salesflow.stack import Stack
+from salesflow.stack import Stack, evidence_item
+from services.evidence.store import EvidenceUpload
 from workflows.pipeline.types import AnswerInput
 
 logger = logging.getLogger(__name__)
 
+# Files come from the rep's device; the replay uploads them on the reps' behalf.
+REP_DEVICE = Caller(id="replay-import", role=Role.ADMIN, regions=frozenset({"*"}))
 LEGAL_REVIEWER = Caller(id="legal-desk", role=Role.LEGAL, regions=frozenset({"*"}))
 CONCURRENCY = 64
 
@@ -162,19 +165,23 @@ class Replayer:
         if not step.evidence:
             return []
         opportunity_id = step.opportunity.opportunity_id
-        return await self._evidence.put_replay_files(
-            opportunity_id=opportunity_id,
-            action_key=step.action_key,
-            files=[
-                (
-                    need.kind,
-                    f"{need.kind}-{index}.bin",
-                    f"salesflow replay {opportunity_id} {step.action_key} {need.kind} {index}".encode(),
-                    need.captured_at,
+        records = await self._evidence.put_many(
+            caller=REP_DEVICE,
+            uploads=[
+                EvidenceUpload(
+                    opportunity_id=opportunity_id,
+                    action_key=step.action_key,
+                    kind=need.kind,
+                    filename=f"{need.kind}-{index}.txt",
+                    # Unique per customer and file: the same bytes twice would count once.
+                    data=f"salesflow replay {opportunity_id} {step.action_key} {need.kind} "
+                    f"{index}".encode(),
+                    client_captured_at=need.captured_at,
                 )
                 for index, need in enumerate(step.evidence)
             ],
         )
+        return [evidence_item(record) for record in records]
 
     async def _resolve_legal_review(self, step: Step) -> None:
         ticket_key = f"{step.opportunity.opportunity_id}:{step.action_key}:legal"
