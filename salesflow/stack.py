@@ -243,25 +243,35 @@ class Stack:
 
         async with self.sessions() as session:
             outcomes = dict(
-                (await session.execute(
-                    select(PipelineRecord.outcome, func.count()).group_by(PipelineRecord.outcome)
-                )).all()
+                (
+                    await session.execute(
+                        select(PipelineRecord.outcome, func.count()).group_by(
+                            PipelineRecord.outcome
+                        )
+                    )
+                ).all()
             )
-            sums = (await session.execute(
-                select(
-                    func.coalesce(func.sum(PipelineRecord.actions_completed), 0),
-                    func.coalesce(func.sum(PipelineRecord.escalations), 0),
-                    func.coalesce(func.sum(PipelineRecord.reminders), 0),
-                    func.coalesce(func.sum(PipelineRecord.overdue_actions), 0),
+            sums = (
+                await session.execute(
+                    select(
+                        func.coalesce(func.sum(PipelineRecord.actions_completed), 0),
+                        func.coalesce(func.sum(PipelineRecord.escalations), 0),
+                        func.coalesce(func.sum(PipelineRecord.reminders), 0),
+                        func.coalesce(func.sum(PipelineRecord.overdue_actions), 0),
+                    )
                 )
-            )).one()
-            ledger = (await session.execute(
-                select(func.count(), func.coalesce(func.sum(LedgerEntry.points), 0))
-            )).one()
+            ).one()
+            ledger = (
+                await session.execute(
+                    select(func.count(), func.coalesce(func.sum(LedgerEntry.points), 0))
+                )
+            ).one()
             tickets = dict(
-                (await session.execute(
-                    select(Ticket.status, func.count()).group_by(Ticket.status)
-                )).all()
+                (
+                    await session.execute(
+                        select(Ticket.status, func.count()).group_by(Ticket.status)
+                    )
+                ).all()
             )
         return {
             "actions_completed": int(sums[0]),

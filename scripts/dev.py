@@ -34,8 +34,16 @@ def ensure_installed() -> None:
         venv.create(VENV, with_pip=True)
     print("installing salesflow and its test tools (first run only)", file=sys.stderr)
     subprocess.run(
-        [str(_bin("python")), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-e", f"{ROOT}[test]"],
+        [
+            str(_bin("python")),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-e",
+            f"{ROOT}[test]",
+        ],
         check=True,
     )
     STAMP.write_text(wanted)

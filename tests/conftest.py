@@ -74,8 +74,12 @@ def _throwaway_cluster(stack: list) -> str:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    stack.append(lambda: subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data_dir),
-                                         "-m", "immediate", "stop"], check=False))
+    stack.append(
+        lambda: subprocess.run(
+            [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "stop"],
+            check=False,
+        )
+    )
     return f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
 

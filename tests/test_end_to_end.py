@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+
 import grpc
 import pytest
 
@@ -38,8 +39,10 @@ async def stack(database_url, tmp_path, event_prefix):
     async with Stack(settings, StackOptions()) as running:
         await upsert_team(
             running.sessions,
-            [TeamMember("Rita Rep", "Mona Manager", "East"),
-             TeamMember("Oscar Other", "Mona Manager", "East")],
+            [
+                TeamMember("Rita Rep", "Mona Manager", "East"),
+                TeamMember("Oscar Other", "Mona Manager", "East"),
+            ],
         )
         yield running
 
@@ -80,13 +83,22 @@ async def test_a_pipeline_runs_from_grpc_through_events_to_points_and_legal(stac
         assert again.already_running
 
         await pipelines.CompleteAction(
-            pipeline_pb2.CompleteActionRequest(opportunity_id=opportunity_id, action_key="appointment")
+            pipeline_pb2.CompleteActionRequest(
+                opportunity_id=opportunity_id, action_key="appointment"
+            )
         )
         # The evidence service refuses capture times in its own future, so the test keeps
         # the server clock near the wall clock while photos are taken.
         now = await env.get_current_time()
-        photo = await upload(stack, REP, opportunity_id, "onsite_diagnosis", "onsite_photo",
-                             now, b"diagnosis photo " + opportunity_id.encode())
+        photo = await upload(
+            stack,
+            REP,
+            opportunity_id,
+            "onsite_diagnosis",
+            "onsite_photo",
+            now,
+            b"diagnosis photo " + opportunity_id.encode(),
+        )
         await pipelines.CompleteAction(
             pipeline_pb2.CompleteActionRequest(
                 opportunity_id=opportunity_id, action_key="onsite_diagnosis", evidence_ids=[photo]
@@ -96,8 +108,15 @@ async def test_a_pipeline_runs_from_grpc_through_events_to_points_and_legal(stac
         # Two photos where three are needed: refused, with the list of what is missing.
         now = await env.get_current_time()
         demo_photos = [
-            await upload(stack, REP, opportunity_id, "solution_demo", "onsite_photo",
-                         now, f"demo {i} {opportunity_id}".encode())
+            await upload(
+                stack,
+                REP,
+                opportunity_id,
+                "solution_demo",
+                "onsite_photo",
+                now,
+                f"demo {i} {opportunity_id}".encode(),
+            )
             for i in range(3)
         ]
         with pytest.raises(grpc.aio.AioRpcError) as refused:
@@ -111,8 +130,10 @@ async def test_a_pipeline_runs_from_grpc_through_events_to_points_and_legal(stac
         assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         rejection = rejection_detail(refused.value, pipeline_pb2.CompleteActionRejection)
         unmet = {(item.kind, item.key): item for item in rejection.unmet}
-        assert (unmet[("evidence", "onsite_photo")].required,
-                unmet[("evidence", "onsite_photo")].provided) == (3, 2)
+        assert (
+            unmet[("evidence", "onsite_photo")].required,
+            unmet[("evidence", "onsite_photo")].provided,
+        ) == (3, 2)
         assert ("answer", "customer_questions") in unmet
 
         await pipelines.CompleteAction(
@@ -141,8 +162,15 @@ async def test_a_pipeline_runs_from_grpc_through_events_to_points_and_legal(stac
         )
 
         documents = [
-            await upload(stack, REP, opportunity_id, "contract_archive", kind, None,
-                         f"{kind} {opportunity_id}".encode())
+            await upload(
+                stack,
+                REP,
+                opportunity_id,
+                "contract_archive",
+                kind,
+                None,
+                f"{kind} {opportunity_id}".encode(),
+            )
             for kind in ("signed_signature_page", "product_list", "service_commitment_letter")
         ]
         archive = pipeline_pb2.CompleteActionRequest(
@@ -249,6 +277,7 @@ async def test_bad_requests_get_precise_status_codes(stack):
         assert nobody.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
     async with channel(stack.target("pipeline"), MANAGER) as manager_channel:
+
         async def listed():
             reply = await pipeline_pb2_grpc.PipelineServiceStub(manager_channel).ListPipelines(
                 pipeline_pb2.ListPipelinesRequest(region="East", current_action="appointment")

@@ -1,6 +1,6 @@
 """The Temporal worker that runs pipeline workflows and their activities.
 
-    python -m workflows.worker      # connects to SALESFLOW_TEMPORAL_ADDRESS and NATS
+python -m workflows.worker      # connects to SALESFLOW_TEMPORAL_ADDRESS and NATS
 """
 
 from __future__ import annotations

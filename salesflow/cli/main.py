@@ -1,10 +1,10 @@
 """The `salesflow` command.
 
-    salesflow demo [--json]              replay the built-in sample on an embedded stack
-    salesflow replay DIR [--json]        replay a CRM export (sales_pipeline.csv, ...)
-    salesflow up                         run the stack on a local Temporal dev server
-    salesflow db upgrade                 migrate the configured database
-    salesflow status OPPORTUNITY_ID      a pipeline's live state, from a running stack
+salesflow demo [--json]              replay the built-in sample on an embedded stack
+salesflow replay DIR [--json]        replay a CRM export (sales_pipeline.csv, ...)
+salesflow up                         run the stack on a local Temporal dev server
+salesflow db upgrade                 migrate the configured database
+salesflow status OPPORTUNITY_ID      a pipeline's live state, from a running stack
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"salesflow: configuration error: {error}", file=sys.stderr)
         return 2
-    configure_logging(options.log_level or ("WARNING" if options.command in ("demo", "replay")
-                                            else settings.log_level))
+    configure_logging(
+        options.log_level
+        or ("WARNING" if options.command in ("demo", "replay") else settings.log_level)
+    )
     try:
         return asyncio.run(options.handler(options, settings))
     except KeyboardInterrupt:
@@ -42,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="salesflow", description="Durable B2B sales action pipelines")
+    parser = argparse.ArgumentParser(
+        prog="salesflow", description="Durable B2B sales action pipelines"
+    )
     parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default: quiet for replays)")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -145,8 +149,9 @@ async def _showcase(stack, export) -> list[str]:
                 pipeline_pb2.GetPipelineRequest(opportunity_id=oldest.opportunity_id)
             )
             since = state.current_since.ToDatetime().date().isoformat()
+            account = state.account or "no account"
             lines.append(
-                f"Longest-stuck open pipeline: {state.opportunity_id} ({state.account or 'no account'}"
+                f"Longest-stuck open pipeline: {state.opportunity_id} ({account}"
                 f", rep {state.rep_id}) at {state.current_action} since {since}; "
                 f"overdue: {', '.join(state.overdue_actions) or 'nothing'}"
             )
@@ -154,7 +159,9 @@ async def _showcase(stack, export) -> list[str]:
 
 
 def _report(summary, export_dir: Path, showcase: list[str] | None) -> str:
-    rejected = ", ".join(f"{reason} {count}" for reason, count in summary.rejected.items()) or "none"
+    rejected = (
+        ", ".join(f"{reason} {count}" for reason, count in summary.rejected.items()) or "none"
+    )
     warnings = ", ".join(f"{kind} {count}" for kind, count in summary.warnings.items()) or "none"
     lines = [
         f"salesflow replay of {export_dir}",
@@ -178,7 +185,9 @@ def _report(summary, export_dir: Path, showcase: list[str] | None) -> str:
     if summary.steps_refused:
         lines.append(f"  steps refused        {summary.steps_refused}")
     for row in summary.rejected_rows[:10]:
-        lines.append(f"    row {row['row']}: {row['opportunity_id'] or '-'} rejected: {row['reason']}")
+        lines.append(
+            f"    row {row['row']}: {row['opportunity_id'] or '-'} rejected: {row['reason']}"
+        )
     if len(summary.rejected_rows) > 10:
         lines.append(f"    ... {len(summary.rejected_rows) - 10} more (use --json for all)")
     if showcase:

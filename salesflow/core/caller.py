@@ -61,7 +61,9 @@ class Caller:
 
     def require_region(self, region: str) -> None:
         if not self.may_see_region(region):
-            raise PermissionDenied(f"{self.id} ({self.role.value}) has no access to region {region}")
+            raise PermissionDenied(
+                f"{self.id} ({self.role.value}) has no access to region {region}"
+            )
 
 
 SYSTEM_CALLER = Caller(id="salesflow", role=Role.SYSTEM, regions=frozenset({"*"}))
@@ -74,7 +76,9 @@ def caller_from_metadata(metadata: Iterable[tuple[str, str | bytes]] | None) -> 
     caller_id = values.get(CALLER_ID_KEY, "").strip()
     raw_role = values.get(CALLER_ROLE_KEY, "").strip().lower()
     if not caller_id or not raw_role:
-        raise Unauthenticated(f"missing caller identity: send {CALLER_ID_KEY} and {CALLER_ROLE_KEY}")
+        raise Unauthenticated(
+            f"missing caller identity: send {CALLER_ID_KEY} and {CALLER_ROLE_KEY}"
+        )
     try:
         role = Role(raw_role)
     except ValueError as error:

@@ -153,9 +153,11 @@ class EventBus:
             await self.jetstream.add_consumer(self.stream, wanted)
             return
         stored = info.config
-        if sorted(stored.filter_subjects or [stored.filter_subject or ""]) != sorted(
-            wanted.filter_subjects or []
-        ) or stored.ack_policy != wanted.ack_policy:
+        if (
+            sorted(stored.filter_subjects or [stored.filter_subject or ""])
+            != sorted(wanted.filter_subjects or [])
+            or stored.ack_policy != wanted.ack_policy
+        ):
             raise ConsumerConfigConflict(
                 f"consumer {spec.durable} on {self.stream} is stored with subjects "
                 f"{stored.filter_subjects or stored.filter_subject} and ack {stored.ack_policy}; "
@@ -194,7 +196,9 @@ class EventConsumer:
     event id (they are: every write is keyed on it).
     """
 
-    def __init__(self, bus: EventBus, spec: ConsumerSpec, handler: BatchHandler, *, batch: int = 256):
+    def __init__(
+        self, bus: EventBus, spec: ConsumerSpec, handler: BatchHandler, *, batch: int = 256
+    ):
         self._bus = bus
         self._spec = spec
         self._handler = handler
@@ -235,12 +239,16 @@ class EventConsumer:
         while not self._stopping.is_set():
             try:
                 messages = await self._subscription.fetch(self._batch, timeout=1.0)
-            except NatsTimeoutError:
+            except (NatsTimeoutError, TimeoutError):
+                # Nothing arrived within the pull's expiry (or the loop was too busy to
+                # read the answer in time): both mean "pull again".
                 continue
             except asyncio.CancelledError:
                 raise
             except Exception:
-                logger.warning("consumer=%s fetch failed; retrying", self._spec.durable, exc_info=True)
+                logger.warning(
+                    "consumer=%s fetch failed; retrying", self._spec.durable, exc_info=True
+                )
                 await asyncio.sleep(0.5)
                 continue
             await self._handle(messages)

@@ -27,6 +27,19 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    _quiet_temporal_core()
     # Libraries chatter at INFO; keep their warnings only.
     for noisy in ("temporalio", "nats", "alembic", "sqlalchemy", "grpc"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def _quiet_temporal_core() -> None:
+    """Temporal's Rust core logs to stdout by itself; keep only its errors, on stderr."""
+    from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+
+    runtime = Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
+        )
+    )
+    Runtime.set_default(runtime, error_if_already_set=False)

@@ -112,7 +112,9 @@ async def append_operations(
             "subject": operation.subject,
             "payload": body,
         }
-        entry = OperationLogEntry(**fields, prev_hash=prev_hash, hash=entry_hash(prev_hash, **fields))
+        entry = OperationLogEntry(
+            **fields, prev_hash=prev_hash, hash=entry_hash(prev_hash, **fields)
+        )
         entries.append(entry)
         prev_hash = entry.hash
     session.add_all(entries)

@@ -58,7 +58,9 @@ class NatsServer:
     """A nats-server with JetStream on a port of its own; stop() and start() keep its data."""
 
     port: int = field(default_factory=free_port)
-    store_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="salesflow-nats-")))
+    store_dir: Path = field(
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix="salesflow-nats-"))
+    )
     process: subprocess.Popen | None = None
 
     @property
@@ -67,7 +69,8 @@ class NatsServer:
 
     async def start(self) -> NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
+        # Popen returns at once; the wait for the port below is the asynchronous part.
+        self.process = subprocess.Popen(  # noqa: ASYNC220
             [
                 find_binary("nats-server"),
                 "-js",

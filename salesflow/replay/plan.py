@@ -137,7 +137,12 @@ def plan_opportunity(opportunity: Opportunity, *, as_of: date, zone: ZoneInfo) -
     if opportunity.stage == "Won":
         review_day = max(objection_day, end - timedelta(days=1))
         plan.steps.append(
-            Step(at(review_day, "legal_review"), StepKind.RESOLVE_TICKET, opportunity, "contract_archive")
+            Step(
+                at(review_day, "legal_review"),
+                StepKind.RESOLVE_TICKET,
+                opportunity,
+                "contract_archive",
+            )
         )
         archive_at = at(end, "contract_archive")
         plan.steps.append(
@@ -176,7 +181,10 @@ def _answers_for(action_key: str, number: int) -> tuple[tuple[str, tuple[str, ..
     ]
     if action_key == "solution_demo":
         questions = [CUSTOMER_QUESTIONS[(number + i) % len(CUSTOMER_QUESTIONS)] for i in range(3)]
-        return (("customer_questions", tuple(questions)), ("response_strategies", tuple(strategies)))
+        return (
+            ("customer_questions", tuple(questions)),
+            ("response_strategies", tuple(strategies)),
+        )
     if action_key == "objection_handling":
         return (
             ("customer_objections", (OBJECTIONS[number % len(OBJECTIONS)],)),

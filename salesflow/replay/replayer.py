@@ -79,7 +79,9 @@ class Replayer:
         )
         semaphore = asyncio.Semaphore(CONCURRENCY)
         for moment in sorted(slots):
-            steps = [step for step in slots[moment] if step.opportunity.opportunity_id not in self._skip]
+            steps = [
+                step for step in slots[moment] if step.opportunity.opportunity_id not in self._skip
+            ]
             if not steps:
                 continue
             await self._advance_to(moment)

@@ -46,8 +46,17 @@ def write_sample_export(directory: Path, *, opportunities: int = 36, seed: int =
         writer.writerows(PRODUCTS)
     with (directory / "accounts.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["account", "sector", "year_established", "revenue", "employees",
-                         "office_location", "subsidiary_of"])
+        writer.writerow(
+            [
+                "account",
+                "sector",
+                "year_established",
+                "revenue",
+                "employees",
+                "office_location",
+                "subsidiary_of",
+            ]
+        )
         for name, sector in ACCOUNTS:
             writer.writerow([name, sector, 2001, 120.5, 300, "China", ""])
 
@@ -61,32 +70,57 @@ def write_sample_export(directory: Path, *, opportunities: int = 36, seed: int =
         stage = ("Won", "Won", "Lost", "Engaging", "Won", "Prospecting")[number % 6]
         close = engage + timedelta(days=rng.randrange(3, 45)) if stage in ("Won", "Lost") else None
         value = int(price * rng.uniform(0.8, 1.1)) if stage == "Won" else (0 if close else "")
-        rows.append([
-            f"SF{number:04d}",
-            rep,
-            product,
-            account,
-            stage,
-            "" if stage == "Prospecting" else engage.isoformat(),
-            close.isoformat() if close else "",
-            value,
-        ])
+        rows.append(
+            [
+                f"SF{number:04d}",
+                rep,
+                product,
+                account,
+                stage,
+                "" if stage == "Prospecting" else engage.isoformat(),
+                close.isoformat() if close else "",
+                value,
+            ]
+        )
 
     # What real exports contain, one of each.
-    rows.append(["SF9001", "Nobody Known", "Flow Pro", ACCOUNTS[0][0], "Won", "2025-03-05",
-                 "2025-03-20", 4000])
+    rows.append(
+        [
+            "SF9001",
+            "Nobody Known",
+            "Flow Pro",
+            ACCOUNTS[0][0],
+            "Won",
+            "2025-03-05",
+            "2025-03-20",
+            4000,
+        ]
+    )
     rows.append([rows[0][0], *rows[0][1:]])
-    rows.append(["SF9002", TEAM[0][0], "Flow Basic", ACCOUNTS[1][0], "Won", "2025-04-10",
-                 "2025-04-01", 950])
-    rows.append(["SF9003", TEAM[1][0], "Flow Basic", ACCOUNTS[2][0], "Lost", "2025-13-01",
-                 "2025-04-02", 0])
-    rows.append(["SF9004", TEAM[3][0], "FlowPro", ACCOUNTS[3][0], "Won", "2025-03-10",
-                 "2025-04-08", 4100])
+    rows.append(
+        ["SF9002", TEAM[0][0], "Flow Basic", ACCOUNTS[1][0], "Won", "2025-04-10", "2025-04-01", 950]
+    )
+    rows.append(
+        ["SF9003", TEAM[1][0], "Flow Basic", ACCOUNTS[2][0], "Lost", "2025-13-01", "2025-04-02", 0]
+    )
+    rows.append(
+        ["SF9004", TEAM[3][0], "FlowPro", ACCOUNTS[3][0], "Won", "2025-03-10", "2025-04-08", 4100]
+    )
     rows.append(["SF9005", TEAM[4][0], "Flow Basic", "", "Engaging", "2025-04-01", "", ""])
 
     with (directory / "sales_pipeline.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["opportunity_id", "sales_agent", "product", "account", "deal_stage",
-                         "engage_date", "close_date", "close_value"])
+        writer.writerow(
+            [
+                "opportunity_id",
+                "sales_agent",
+                "product",
+                "account",
+                "deal_stage",
+                "engage_date",
+                "close_date",
+                "close_value",
+            ]
+        )
         writer.writerows(rows)
     return directory

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
@@ -156,7 +155,9 @@ class PipelineCommands:
             require(answer.key, "answers.key")
 
         handle = await self._authorised_handle(caller, opportunity_id)
-        items = list(evidence) if evidence is not None else await self._evidence_lookup(evidence_ids)
+        items = (
+            list(evidence) if evidence is not None else await self._evidence_lookup(evidence_ids)
+        )
         request = CompleteActionInput(
             action_key=action_key,
             evidence=items,
@@ -186,7 +187,9 @@ class PipelineCommands:
             await self._log(caller, "customer.replied", opportunity_id, {"note": note})
         return snapshot
 
-    async def close_lost(self, caller: Caller, *, opportunity_id: str, reason: str) -> PipelineSnapshot:
+    async def close_lost(
+        self, caller: Caller, *, opportunity_id: str, reason: str
+    ) -> PipelineSnapshot:
         opportunity_id = _checked_id(opportunity_id, "opportunity_id")
         reason = require(reason, "reason")
         handle = await self._authorised_handle(caller, opportunity_id)
@@ -199,7 +202,9 @@ class PipelineCommands:
 
     async def get(self, caller: Caller, *, opportunity_id: str) -> PipelineSnapshot:
         opportunity_id = _checked_id(opportunity_id, "opportunity_id")
-        snapshot = await self._query(self._temporal.get_workflow_handle(workflow_id_for(opportunity_id)))
+        snapshot = await self._query(
+            self._temporal.get_workflow_handle(workflow_id_for(opportunity_id))
+        )
         _authorise(caller, snapshot)
         return snapshot
 

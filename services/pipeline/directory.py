@@ -23,7 +23,9 @@ async def upsert_team(sessions: async_sessionmaker[AsyncSession], team: Iterable
         for member in team:
             manager = await session.get(Person, member.manager_id)
             if manager is None:
-                session.add(Person(person_id=member.manager_id, role="manager", region=member.region))
+                session.add(
+                    Person(person_id=member.manager_id, role="manager", region=member.region)
+                )
                 await session.flush()
             rep = await session.get(Person, member.rep_id)
             if rep is None:

@@ -31,7 +31,9 @@ async def apply_events(
     async with sessions() as session, session.begin():
         ids = [event.id for event in events]
         seen = set(
-            await session.scalars(select(ProjectedEvent.event_id).where(ProjectedEvent.event_id.in_(ids)))
+            await session.scalars(
+                select(ProjectedEvent.event_id).where(ProjectedEvent.event_id.in_(ids))
+            )
         )
         applied = 0
         for event in events:

@@ -23,7 +23,9 @@ def commands_for(deps: ServiceDeps, evidence_lookup) -> PipelineCommands:
     )
 
 
-async def serve(deps: ServiceDeps, *, port: int, evidence_target: str | None = None) -> RunningService:
+async def serve(
+    deps: ServiceDeps, *, port: int, evidence_target: str | None = None
+) -> RunningService:
     """Serves PipelineService; evidence ids are resolved through the evidence service."""
     evidence = EvidenceClient(channel(evidence_target or deps.settings.target("evidence")))
     commands = commands_for(deps, evidence.lookup)

@@ -53,7 +53,9 @@ def snapshot_to_proto(snapshot: PipelineSnapshot, workflow_id: str) -> pipeline_
         _timestamp(item, "completed_at", action.completed_at)
         _timestamp(item, "due_at", action.due_at)
     for ticket in snapshot.tickets:
-        state.tickets.add(ticket_key=ticket.ticket_key, department=ticket.department, status=ticket.status)
+        state.tickets.add(
+            ticket_key=ticket.ticket_key, department=ticket.department, status=ticket.status
+        )
     return state
 
 
@@ -64,12 +66,18 @@ class EvidenceClient:
         self._stub = evidence_pb2_grpc.EvidenceServiceStub(channel)
 
     async def lookup(self, evidence_ids: Sequence[str], caller: Caller = SYSTEM_CALLER):
-        metadata = caller.metadata() if caller.role is not Role.SYSTEM else (
-            ("x-salesflow-caller-id", "pipeline-service"),
-            ("x-salesflow-caller-role", "admin"),
-            ("x-salesflow-caller-regions", "*"),
+        metadata = (
+            caller.metadata()
+            if caller.role is not Role.SYSTEM
+            else (
+                ("x-salesflow-caller-id", "pipeline-service"),
+                ("x-salesflow-caller-role", "admin"),
+                ("x-salesflow-caller-regions", "*"),
+            )
         )
-        return await asyncio.gather(*(self._one(evidence_id, metadata) for evidence_id in evidence_ids))
+        return await asyncio.gather(
+            *(self._one(evidence_id, metadata) for evidence_id in evidence_ids)
+        )
 
     async def _one(self, evidence_id: str, metadata) -> EvidenceItem:
         if not evidence_id.strip():
@@ -88,7 +96,9 @@ class EvidenceClient:
             kind=record.kind,
             sha256=record.sha256,
             captured_at=(
-                record.captured_at.ToDatetime(tzinfo=UTC) if record.HasField("captured_at") else None
+                record.captured_at.ToDatetime(tzinfo=UTC)
+                if record.HasField("captured_at")
+                else None
             ),
         )
 

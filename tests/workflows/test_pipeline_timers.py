@@ -126,9 +126,7 @@ async def test_objection_handling_escalates_once_at_48_hours_not_before(running)
     assert await published(bus, "escalation.raised") == []
 
     await env.sleep(timedelta(minutes=1, seconds=1))
-    state = await eventually(
-        lambda: _state_if(handle, lambda s: s.escalations == 1), timeout=10
-    )
+    state = await eventually(lambda: _state_if(handle, lambda s: s.escalations == 1), timeout=10)
     assert state.overdue_actions == ["objection_handling"]
     await env.sleep(100 * HOUR)
     state = await handle.query(PipelineWorkflow.state)

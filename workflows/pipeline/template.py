@@ -137,9 +137,7 @@ def default_template() -> PipelineTemplate:
             name_zh="异议处理",
             answers=(
                 AnswerRequirement("customer_objections", 1, "what the customer objected to"),
-                AnswerRequirement(
-                    "response_strategies", 1, "strategies used", RESPONSE_STRATEGIES
-                ),
+                AnswerRequirement("response_strategies", 1, "strategies used", RESPONSE_STRATEGIES),
             ),
             due_hours=48,
             escalations=(EscalationLevel(48, ROLE_REGIONAL_MANAGER),),
@@ -149,9 +147,13 @@ def default_template() -> PipelineTemplate:
             name="Contract archive",
             name_zh="合同归档",
             evidence=(
-                EvidenceRequirement("signed_signature_page", 1, "scan of the signed signature page"),
+                EvidenceRequirement(
+                    "signed_signature_page", 1, "scan of the signed signature page"
+                ),
                 EvidenceRequirement("product_list", 1, "the contracted product list"),
-                EvidenceRequirement("service_commitment_letter", 1, "the service commitment letter"),
+                EvidenceRequirement(
+                    "service_commitment_letter", 1, "the service commitment letter"
+                ),
             ),
             tickets=(TicketRule("legal", "contract_review", 120),),
         ),

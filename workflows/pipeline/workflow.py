@@ -9,7 +9,6 @@ from what happened (never from a counter), so retries and replays publish nothin
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
@@ -78,7 +77,9 @@ class PipelineWorkflow:
         self._shift = timedelta(seconds=input.clock_shift_seconds)
         started = workflow.info().start_time - self._shift
         self._actions = [
-            ActionSnapshot(key=action.key, name=action.name, name_zh=action.name_zh, status="pending")
+            ActionSnapshot(
+                key=action.key, name=action.name, name_zh=action.name_zh, status="pending"
+            )
             for action in self._template.actions
         ]
         self._current = 0
@@ -296,7 +297,10 @@ class PipelineWorkflow:
         for rule in action.tickets:
             key = f"{self._input.opportunity_id}:{action.key}:{rule.department}"
             self._tickets[key] = TicketSnapshot(
-                ticket_key=key, department=rule.department, action_key=action.key, status="requested"
+                ticket_key=key,
+                department=rule.department,
+                action_key=action.key,
+                status="requested",
             )
 
     async def _announce_action(self, index: int) -> None:
@@ -337,11 +341,11 @@ class PipelineWorkflow:
                 timeout = max(next_deadline - self._now(), timedelta(0))
             try:
                 await workflow.wait_condition(
-                    lambda: self._changes != seen or snapshot.status == "done",
+                    lambda seen=seen: self._changes != seen or snapshot.status == "done",
                     timeout=timeout,
                     timeout_summary="next pipeline deadline",
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def _deadlines(self, index: int) -> list[tuple[datetime, str]]:

@@ -18,8 +18,12 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "operation_log",
-        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-                  autoincrement=True),
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("recorded_at", UtcDateTime(), nullable=False),
         sa.Column("actor_id", sa.String(200), nullable=False),
         sa.Column("actor_role", sa.String(32), nullable=False),
@@ -82,7 +86,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_id", name="uq_pipeline_projected_events_event_id"),
     )
     op.create_index(
-        "ix_pipeline_projected_events_opportunity_id", "pipeline_projected_events", ["opportunity_id"]
+        "ix_pipeline_projected_events_opportunity_id",
+        "pipeline_projected_events",
+        ["opportunity_id"],
     )
     op.create_index(
         "ix_pipeline_projected_events_event_type", "pipeline_projected_events", ["event_type"]
