@@ -287,13 +287,13 @@ class Stack:
             "pipelines_open": outcomes.get("open", 0),
         }
 
-    async def drain_events(self, timeout: float = 120.0) -> None:
-        """Waits until every consumer has acknowledged everything published so far."""
+    async def drain_events(self, timeout: float = 120.0, consumers=CONSUMERS) -> None:
+        """Waits until the consumers have acknowledged everything published so far."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
-            pending = {spec.durable: await self.bus.pending(spec) for spec in CONSUMERS}
+            pending = {spec.durable: await self.bus.pending(spec) for spec in consumers}
             if not any(pending.values()):
                 return
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError(f"consumers still behind after {timeout}s: {pending}")
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.02)

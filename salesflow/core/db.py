@@ -83,10 +83,20 @@ def async_url(url: str) -> str:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine; SQLite gets WAL and a busy timeout so services can share the file."""
+    """An async engine; SQLite gets WAL and one connection per process.
+
+    SQLite lets one writer in at a time. Services sharing a process queue for the single
+    connection instead of colliding on the file lock, whose retry sleeps cost far more.
+    """
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        engine = create_async_engine(async_url(url), connect_args={"timeout": 30})
+        engine = create_async_engine(
+            async_url(url),
+            connect_args={"timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=120,
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from salesflow.core.caller import SYSTEM_CALLER, Caller, Role
 from salesflow.core.errors import FailedPrecondition, NotFound, SalesflowError
+from salesflow.core.events import TICKETING_CONSUMER
 from salesflow.replay.export import Export
 from salesflow.replay.plan import OpportunityPlan, Step, StepKind, plan_opportunity
 from salesflow.stack import Stack, evidence_item
@@ -42,6 +43,10 @@ class ReplayCounters:
     already_started: int = 0
     steps_done: Counter = field(default_factory=Counter)
     steps_refused: Counter = field(default_factory=Counter)
+    slots: int = 0
+    # Wall time spent moving the server clock (timers firing) and performing steps.
+    clock_seconds: float = 0.0
+    steps_seconds: float = 0.0
 
 
 class Replayer:
@@ -84,8 +89,13 @@ class Replayer:
             ]
             if not steps:
                 continue
+            clock_started = time.perf_counter()
             await self._advance_to(moment)
-            await asyncio.gather(*(self._guarded(step, semaphore) for step in steps))
+            steps_started = time.perf_counter()
+            await self._run_slot(steps, semaphore)
+            self._counters.slots += 1
+            self._counters.clock_seconds += steps_started - clock_started
+            self._counters.steps_seconds += time.perf_counter() - steps_started
 
         # Let every clock run up to the end of the export's last day.
         end_of_export = datetime.combine(
@@ -113,10 +123,20 @@ class Replayer:
     def business_now_sync(self, server_now: datetime) -> datetime:
         return server_now - self._shift
 
-    async def _guarded(self, step: Step, semaphore: asyncio.Semaphore) -> None:
+    async def _run_slot(self, steps: list[Step], semaphore: asyncio.Semaphore) -> None:
+        """One moment's steps: its files stored in one batch, then the steps concurrently."""
+        evidence = await self._register_evidence(steps)
+        if any(step.kind is StepKind.RESOLVE_TICKET for step in steps):
+            # Tickets are opened by the ticketing consumer; let it catch up first.
+            await self._stack.drain_events(consumers=(TICKETING_CONSUMER,))
+        await asyncio.gather(
+            *(self._guarded(step, evidence.get(id(step), []), semaphore) for step in steps)
+        )
+
+    async def _guarded(self, step: Step, evidence: list, semaphore: asyncio.Semaphore) -> None:
         async with semaphore:
             try:
-                await self._perform(step)
+                await self._perform(step, evidence)
                 self._counters.steps_done[_label(step)] += 1
             except SalesflowError as error:
                 self._counters.steps_refused[f"{_label(step)}: {type(error).__name__}"] += 1
@@ -127,7 +147,7 @@ class Replayer:
                     error.message,
                 )
 
-    async def _perform(self, step: Step) -> None:
+    async def _perform(self, step: Step, evidence: list) -> None:
         opportunity = step.opportunity
         if step.kind is StepKind.START:
             started = await self._commands.start(
@@ -145,7 +165,6 @@ class Replayer:
             else:
                 self._counters.pipelines_started += 1
         elif step.kind is StepKind.COMPLETE:
-            evidence = await self._register_evidence(step)
             await self._commands.complete_action(
                 SYSTEM_CALLER,
                 opportunity_id=opportunity.opportunity_id,
@@ -163,27 +182,34 @@ class Replayer:
                 reason="lost in CRM export",
             )
 
-    async def _register_evidence(self, step: Step):
-        if not step.evidence:
-            return []
-        opportunity_id = step.opportunity.opportunity_id
-        records = await self._evidence.put_many(
-            caller=REP_DEVICE,
-            uploads=[
-                EvidenceUpload(
-                    opportunity_id=opportunity_id,
-                    action_key=step.action_key,
-                    kind=need.kind,
-                    filename=f"{need.kind}-{index}.txt",
-                    # Unique per customer and file: the same bytes twice would count once.
-                    data=f"salesflow replay {opportunity_id} {step.action_key} {need.kind} "
-                    f"{index}".encode(),
-                    client_captured_at=need.captured_at,
+    async def _register_evidence(self, steps: list[Step]) -> dict[int, list]:
+        """Stores every file the slot's steps present, in one batch; keyed by id(step)."""
+        uploads, owners = [], []
+        for step in steps:
+            if step.kind is not StepKind.COMPLETE:
+                continue
+            opportunity_id = step.opportunity.opportunity_id
+            for index, need in enumerate(step.evidence):
+                owners.append(id(step))
+                uploads.append(
+                    EvidenceUpload(
+                        opportunity_id=opportunity_id,
+                        action_key=step.action_key,
+                        kind=need.kind,
+                        filename=f"{need.kind}-{index}.txt",
+                        # Unique per customer and file: the same bytes twice count once.
+                        data=f"salesflow replay {opportunity_id} {step.action_key} "
+                        f"{need.kind} {index}".encode(),
+                        client_captured_at=need.captured_at,
+                    )
                 )
-                for index, need in enumerate(step.evidence)
-            ],
-        )
-        return [evidence_item(record) for record in records]
+        if not uploads:
+            return {}
+        records = await self._evidence.put_many(caller=REP_DEVICE, uploads=uploads)
+        by_step: dict[int, list] = defaultdict(list)
+        for owner, record in zip(owners, records, strict=True):
+            by_step[owner].append(evidence_item(record))
+        return by_step
 
     async def _resolve_legal_review(self, step: Step) -> None:
         ticket_key = f"{step.opportunity.opportunity_id}:{step.action_key}:legal"
@@ -236,13 +262,19 @@ class ReplaySummary:
     simulated_from: str
     simulated_to: str
     elapsed_seconds: float
+    slots: int
+    clock_seconds: float
+    steps_seconds: float
+    drain_seconds: float
 
 
 async def replay_export(stack: Stack, export: Export) -> ReplaySummary:
     """Replays the export and reports what the stack recorded."""
     started = time.perf_counter()
     counters = await Replayer(stack, export).run()
+    drain_started = time.perf_counter()
     await stack.drain_events()
+    drain_seconds = time.perf_counter() - drain_started
     totals = await stack.totals()
     return ReplaySummary(
         opportunities_read=export.rows_read,
@@ -258,5 +290,9 @@ async def replay_export(stack: Stack, export: Export) -> ReplaySummary:
         simulated_from=export.first_date.isoformat(),
         simulated_to=export.as_of.isoformat(),
         elapsed_seconds=round(time.perf_counter() - started, 1),
+        slots=counters.slots,
+        clock_seconds=round(counters.clock_seconds, 1),
+        steps_seconds=round(counters.steps_seconds, 1),
+        drain_seconds=round(drain_seconds, 1),
         **totals,
     )

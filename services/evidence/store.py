@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from salesflow.core.caller import Caller
 from salesflow.core.db import utcnow
 from salesflow.core.errors import InvalidArgument, NotFound, TooLarge
-from salesflow.core.oplog import append_operation
+from salesflow.core.oplog import Operation, append_operations
 from services.evidence.blobs import CHUNK_SIZE, BlobMissing, BlobStore
 from services.evidence.capture import CaptureTime, capture_time
 from services.evidence.filetypes import HEAD_BYTES, sniff_content_type
@@ -163,8 +163,7 @@ class EvidenceStore:
         ]
         async with self._sessions() as session, session.begin():
             session.add_all(records)
-            for record in records:
-                await _log_upload(session, caller, record)
+            await _log_uploads(session, caller, records)
 
         logger.info("evidence bulk stored count=%s by=%s", len(records), caller.id)
         return records
@@ -381,9 +380,18 @@ def _new_record(
 
 
 async def _log_upload(session: AsyncSession, caller: Caller, record: EvidenceRecord) -> None:
+    await _log_uploads(session, caller, [record])
+
+
+async def _log_uploads(
+    session: AsyncSession, caller: Caller, records: Sequence[EvidenceRecord]
+) -> None:
     # The hash in the chained log makes the file's content tamper-evident as well.
-    await append_operation(
-        session,
+    await append_operations(session, [_upload_operation(caller, record) for record in records])
+
+
+def _upload_operation(caller: Caller, record: EvidenceRecord) -> Operation:
+    return Operation(
         caller=caller,
         service="evidence",
         operation="evidence.uploaded",

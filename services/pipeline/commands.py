@@ -8,6 +8,7 @@ checks who may act, and turns workflow answers into domain errors.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -51,6 +52,8 @@ logger = logging.getLogger(__name__)
 
 SERVICE = "pipeline"
 MAX_ID_LENGTH = 100
+# The team directory changes rarely (hires, handovers); a short cache keeps starts cheap.
+PEOPLE_CACHE_SECONDS = 30.0
 
 # Resolves evidence ids to what the lock needs; raises NotFound for unknown ids.
 EvidenceLookup = Callable[[Sequence[str]], Awaitable[list[EvidenceItem]]]
@@ -80,6 +83,7 @@ class PipelineCommands:
         self._search_attributes = search_attributes
         # Limitation: only the built-in template until the template library service exists.
         self._templates = templates or {DEFAULT_TEMPLATE_ID: default_template()}
+        self._people: dict[str, tuple[Person, float]] = {}
 
     async def start(
         self,
@@ -211,8 +215,13 @@ class PipelineCommands:
     # ---- helpers ---------------------------------------------------------------------------
 
     async def _person(self, person_id: str) -> Person:
+        cached = self._people.get(person_id)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
         async with self._sessions() as session:
             person = await session.get(Person, person_id)
+        if person is not None:
+            self._people[person_id] = (person, time.monotonic() + PEOPLE_CACHE_SECONDS)
         if person is None:
             raise NotFound(f"rep {person_id!r} is not in the team directory")
         if not person.active:

@@ -35,12 +35,21 @@ async def apply_events(
                 select(ProjectedEvent.event_id).where(ProjectedEvent.event_id.in_(ids))
             )
         )
+        opportunity_ids = {event.opportunity_id for event in events}
+        records = {
+            record.opportunity_id: record
+            for record in await session.scalars(
+                select(PipelineRecord).where(PipelineRecord.opportunity_id.in_(opportunity_ids))
+            )
+        }
         applied = 0
         for event in events:
             if event.id in seen:
                 continue
             seen.add(event.id)
-            record = await _record_for(session, event)
+            record = records.get(event.opportunity_id)
+            if record is None:
+                record = records[event.opportunity_id] = _new_record(session, event)
             _apply(record, event)
             session.add(
                 ProjectedEvent(
@@ -54,31 +63,28 @@ async def apply_events(
     return applied
 
 
-async def _record_for(session: AsyncSession, event: events_pb2.Event) -> PipelineRecord:
-    record = await session.get(PipelineRecord, event.opportunity_id)
-    if record is None:
-        # Events of one pipeline can reach us out of order; the first one creates the row.
-        record = PipelineRecord(
-            opportunity_id=event.opportunity_id,
-            workflow_id=workflow_id_for(event.opportunity_id),
-            rep_id=event.rep_id,
-            manager_id="",
-            region=event.region,
-            account="",
-            product="",
-            template_id="",
-            template_version=0,
-            outcome="open",
-            current_action="",
-            current_position=-1,
-            started_at=event.time.ToDatetime(tzinfo=UTC),
-            actions_completed=0,
-            overdue_actions=0,
-            escalations=0,
-            reminders=0,
-        )
-        session.add(record)
-        await session.flush()
+def _new_record(session: AsyncSession, event: events_pb2.Event) -> PipelineRecord:
+    # Events of one pipeline can reach us out of order; the first one creates the row.
+    record = PipelineRecord(
+        opportunity_id=event.opportunity_id,
+        workflow_id=workflow_id_for(event.opportunity_id),
+        rep_id=event.rep_id,
+        manager_id="",
+        region=event.region,
+        account="",
+        product="",
+        template_id="",
+        template_version=0,
+        outcome="open",
+        current_action="",
+        current_position=-1,
+        started_at=event.time.ToDatetime(tzinfo=UTC),
+        actions_completed=0,
+        overdue_actions=0,
+        escalations=0,
+        reminders=0,
+    )
+    session.add(record)
     return record
 
 
