@@ -4,8 +4,6 @@ The workflow decides what happened; these publish it. Each fact carries an id fi
 workflow, so a retried publish is dropped by JetStream and by every consumer.
 """
 
-from __future__ import annotations
-
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,11 +52,16 @@ class PipelineActivities:
     def __init__(self, bus: EventBus) -> None:
         self._bus = bus
 
-    @activity.defn(name="publish_pipeline_fact")
-    async def publish_fact(self, fact: PipelineFact) -> int:
-        """Publishes one fact on NATS; returns its stream sequence."""
-        sequence = await self._bus.publish(fact_to_event(fact))
-        logger.debug(
-            "published event id=%s type=%s seq=%s", fact.event_id, fact.event_type, sequence
-        )
+    @activity.defn(name="publish_pipeline_facts")
+    async def publish_facts(self, facts: list[PipelineFact]) -> int:
+        """Publishes facts on NATS in order; returns the last stream sequence.
+
+        A retry publishes the same ids again, which JetStream and the consumers drop.
+        """
+        sequence = 0
+        for fact in facts:
+            sequence = await self._bus.publish(fact_to_event(fact))
+            logger.debug(
+                "published event id=%s type=%s seq=%s", fact.event_id, fact.event_type, sequence
+            )
         return sequence

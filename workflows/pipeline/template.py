@@ -5,8 +5,6 @@ it started with in its input, so editing the library never changes a running pip
 Nothing here may touch the network, the database or the clock: workflows import it.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 DEFAULT_TEMPLATE_ID = "b2b-default"

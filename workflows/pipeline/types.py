@@ -1,7 +1,5 @@
 """Inputs, handler arguments and the queryable state of the pipeline workflow."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 from datetime import datetime
 

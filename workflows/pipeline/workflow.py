@@ -93,11 +93,13 @@ class PipelineWorkflow:
         self._tickets: dict[str, TicketSnapshot] = {}
         self._fired: set[str] = set()
         self._changes = 0
+        # Facts decided but not yet published; flushed by the run loop in order.
+        self._outbox: list[PipelineFact] = []
         self._open_action(0, started)
 
     @workflow.run
     async def run(self, input: PipelineInput) -> PipelineResult:
-        await self._publish(
+        self._record(
             "pipeline.started",
             self._event_id("pipeline.started"),
             {
@@ -114,7 +116,7 @@ class PipelineWorkflow:
 
         while self._outcome == "open" and self._current < len(self._actions):
             index = self._current
-            await self._announce_action(index)
+            self._announce_action(index)
             await self._keep_clocks_until_done(index)
             if self._outcome == "open" and self._actions[index].status == "done":
                 if index + 1 < len(self._actions):
@@ -124,7 +126,7 @@ class PipelineWorkflow:
         if self._outcome == "open":
             self._outcome = "won"
         self._update_search_attributes()
-        await self._publish(
+        self._record(
             "pipeline.closed",
             self._event_id("pipeline.closed"),
             {
@@ -133,6 +135,7 @@ class PipelineWorkflow:
                 "lastActionKey": self._actions[min(self._current, len(self._actions) - 1)].key,
             },
         )
+        await self._flush()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return PipelineResult(
             opportunity_id=input.opportunity_id,
@@ -145,17 +148,16 @@ class PipelineWorkflow:
     # ---- handlers -------------------------------------------------------------------------
 
     @workflow.update
-    async def complete_action(self, request: CompleteActionInput) -> CompleteActionResult:
+    def complete_action(self, request: CompleteActionInput) -> CompleteActionResult:
         """Completes the current action; the validator has already checked the lock."""
         index = self._current
         snapshot = self._actions[index]
         action = self._template.actions[index]
-        snapshot.status = "completing"
         now = self._now()
         on_time = not snapshot.overdue
         self._touch(now)
 
-        await self._publish(
+        self._record(
             "action.completed",
             self._event_id("action.completed", action.key),
             {
@@ -214,11 +216,11 @@ class PipelineWorkflow:
         )
 
     @workflow.update
-    async def record_customer_reply(self, request: CustomerReplyInput) -> PipelineSnapshot:
+    def record_customer_reply(self, request: CustomerReplyInput) -> PipelineSnapshot:
         """The customer answered: re-arms the silence clock."""
         now = self._now()
         self._touch(now)
-        await self._publish(
+        self._record(
             "customer.replied",
             self._event_id("customer.replied", str(self._quiet_period)),
             {"actionKey": self._actions[self._current].key, "note": request.note},
@@ -231,7 +233,7 @@ class PipelineWorkflow:
         self._require_open()
 
     @workflow.update
-    async def close_lost(self, request: CloseInput) -> PipelineSnapshot:
+    def close_lost(self, request: CloseInput) -> PipelineSnapshot:
         """Ends the pipeline as lost; the run loop publishes the closing event."""
         self._outcome = "lost"
         self._close_reason = request.reason
@@ -303,11 +305,11 @@ class PipelineWorkflow:
                 status="requested",
             )
 
-    async def _announce_action(self, index: int) -> None:
+    def _announce_action(self, index: int) -> None:
         action = self._template.actions[index]
         snapshot = self._actions[index]
         self._update_search_attributes()
-        await self._publish(
+        self._record(
             "action.started",
             self._event_id("action.started", action.key),
             {"actionKey": action.key, "position": index, "dueAt": _iso(snapshot.due_at)},
@@ -315,7 +317,7 @@ class PipelineWorkflow:
         )
         for rule in action.tickets:
             key = f"{self._input.opportunity_id}:{action.key}:{rule.department}"
-            await self._publish(
+            self._record(
                 "ticket.requested",
                 self._event_id("ticket.requested", key),
                 {
@@ -333,7 +335,8 @@ class PipelineWorkflow:
         """Waits for the action to finish, firing each deadline when it falls due."""
         snapshot = self._actions[index]
         while self._outcome == "open" and snapshot.status != "done":
-            await self._fire_due_deadlines(index)
+            self._fire_due_deadlines(index)
+            await self._flush()
             next_deadline = self._next_deadline(index)
             seen = self._changes
             timeout = None
@@ -368,7 +371,7 @@ class PipelineWorkflow:
         pending = [when for when, key in self._deadlines(index) if key not in self._fired]
         return min(pending) if pending else None
 
-    async def _fire_due_deadlines(self, index: int) -> None:
+    def _fire_due_deadlines(self, index: int) -> None:
         now = self._now()
         for when, key in sorted(self._deadlines(index)):
             if key in self._fired or when > now:
@@ -377,28 +380,28 @@ class PipelineWorkflow:
             self._fired.add(key)
             kind = key.split(":", 1)[0]
             if kind == "overdue":
-                await self._mark_overdue(index, when)
+                self._mark_overdue(index, when)
             elif kind == "escalation":
-                await self._escalate(index, int(key.rsplit(":", 1)[1]), when)
+                self._escalate(index, int(key.rsplit(":", 1)[1]), when)
             elif kind == "silence":
-                await self._remind_silence(index, when)
+                self._remind_silence(index, when)
 
-    async def _mark_overdue(self, index: int, due_at: datetime) -> None:
+    def _mark_overdue(self, index: int, due_at: datetime) -> None:
         action = self._template.actions[index]
         self._actions[index].overdue = True
-        await self._publish(
+        self._record(
             "action.overdue",
             self._event_id("action.overdue", action.key),
             {"actionKey": action.key, "dueAt": _iso(due_at), "points": action.points_when_overdue},
             at=due_at,
         )
 
-    async def _escalate(self, index: int, level: int, when: datetime) -> None:
+    def _escalate(self, index: int, level: int, when: datetime) -> None:
         action = self._template.actions[index]
         escalation = action.escalations[level - 1]
         self._actions[index].escalations += 1
         self._escalations += 1
-        await self._publish(
+        self._record(
             "escalation.raised",
             self._event_id("escalation.raised", action.key, str(level)),
             {
@@ -411,10 +414,10 @@ class PipelineWorkflow:
             at=when,
         )
 
-    async def _remind_silence(self, index: int, when: datetime) -> None:
+    def _remind_silence(self, index: int, when: datetime) -> None:
         self._reminders += 1
         people = [self._person_for(role) for role in self._template.silence_reminder_to]
-        await self._publish(
+        self._record(
             "reminder.raised",
             self._event_id("reminder.raised", "customer_silence", str(self._quiet_period)),
             {
@@ -473,24 +476,33 @@ class PipelineWorkflow:
             pairs.append(CURRENT_SINCE.value_set(current.started_at))
         workflow.upsert_search_attributes(pairs)
 
-    async def _publish(
+    def _record(
         self, event_type: str, event_id: str, payload: dict, *, at: datetime | None = None
     ) -> None:
-        fact = PipelineFact(
-            event_id=event_id,
-            event_type=event_type,
-            time=at or self._now(),
-            opportunity_id=self._input.opportunity_id,
-            rep_id=self._input.rep_id,
-            region=self._input.region,
-            payload={key: value for key, value in payload.items() if value is not None},
+        """Queues a fact for publishing; the run loop flushes the queue in one activity."""
+        self._outbox.append(
+            PipelineFact(
+                event_id=event_id,
+                event_type=event_type,
+                time=at or self._now(),
+                opportunity_id=self._input.opportunity_id,
+                rep_id=self._input.rep_id,
+                region=self._input.region,
+                payload={key: value for key, value in payload.items() if value is not None},
+            )
         )
-        await workflow.execute_local_activity_method(
-            PipelineActivities.publish_fact,
-            fact,
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=PUBLISH_RETRY,
-        )
+        self._changed()
+
+    async def _flush(self) -> None:
+        """Publishes every queued fact, in order, with one local activity."""
+        while self._outbox:
+            facts, self._outbox = self._outbox, []
+            await workflow.execute_local_activity_method(
+                PipelineActivities.publish_facts,
+                facts,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=PUBLISH_RETRY,
+            )
 
 
 __all__ = ["PipelineWorkflow"]
