@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 
 from salesflow.core.events import EventBus
 from tests.conftest import eventually
+from workflows.pipeline.activities import PipelineActivities, PipelineFact
 from workflows.pipeline.template import default_template
 from workflows.pipeline.types import (
     AnswerInput,
@@ -17,6 +19,7 @@ from workflows.pipeline.types import (
     CustomerReplyInput,
     EvidenceItem,
     PipelineInput,
+    ReassignInput,
     workflow_id_for,
 )
 from workflows.pipeline.workflow import PipelineWorkflow
@@ -190,3 +193,74 @@ async def test_demo_without_photos_is_refused_with_what_is_missing(running):
     assert unmet[("evidence", "onsite_photo")]["provided"] == 2
     assert ("answer", "customer_questions") in unmet
     assert (await handle.query(PipelineWorkflow.state)).current_action == "solution_demo"
+
+
+async def test_a_retried_publish_does_not_send_a_second_escalation(
+    time_skipping_env, event_bus, task_queue
+):
+    """The publishing activity fails after publishing once; its retry publishes the same
+    ids again and the stream still holds one escalation."""
+    from temporalio import activity
+    from temporalio.worker import Worker
+
+    real = PipelineActivities(event_bus)
+    failed_after_escalation = []
+
+    @activity.defn(name="publish_pipeline_facts")
+    async def flaky_publish(facts: list[PipelineFact]) -> int:
+        sequence = await real.publish_facts(facts)
+        if any(f.event_type == "escalation.raised" for f in facts) and not failed_after_escalation:
+            failed_after_escalation.append(True)
+            raise RuntimeError("connection lost after the publish reached the server")
+        return sequence
+
+    env = time_skipping_env
+    async with Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=[PipelineWorkflow],
+        activities=[flaky_publish],
+    ):
+        opportunity_id, handle = await start(env, task_queue)
+        await walk_to_objection_handling(env, handle, opportunity_id)
+        await env.sleep(47 * HOUR)
+        await handle.execute_update(PipelineWorkflow.record_customer_reply, CustomerReplyInput())
+        await env.sleep(2 * HOUR)
+        await eventually(lambda: _state_if(handle, lambda s: s.escalations == 1), timeout=15)
+        await env.sleep(HOUR)
+
+    assert failed_after_escalation == [True]
+    assert await published(event_bus, "escalation.raised") == [
+        f"{handle.id}:escalation.raised:objection_handling:1"
+    ]
+
+
+async def test_a_signal_sent_before_the_worker_runs_sees_an_initialised_pipeline(
+    time_skipping_env, event_bus, task_queue
+):
+    """The pipeline is started and signalled while no worker runs; the signal lands on an
+    initialised pipeline and the clocks count from the moment the workflow started, not
+    from when a worker first picked it up."""
+    env = time_skipping_env
+    opportunity_id, handle = await start(env, task_queue)
+    started_at = (await handle.describe()).start_time
+    await handle.signal(PipelineWorkflow.reassign, ReassignInput("Cecily Lampkin"))
+
+    # The worker comes up later. (The test server holds its clock while a workflow task
+    # waits for a worker, so the delay is real time rather than skipped time.)
+    await asyncio.sleep(1.5)
+    async with build_worker(env.client, event_bus, task_queue=task_queue):
+        state = await handle.query(PipelineWorkflow.state)
+        assert state.rep_id == "Cecily Lampkin"
+        assert state.current_action == "appointment"
+        assert state.current_since == started_at
+
+        # The 72 h silence clock runs from the workflow's start.
+        await env.sleep(
+            71 * HOUR + timedelta(minutes=59) - (await env.get_current_time() - started_at)
+        )
+        assert (await handle.query(PipelineWorkflow.state)).reminders == 0
+        await env.sleep(timedelta(minutes=2))
+        state = await eventually(lambda: _state_if(handle, lambda s: s.reminders == 1))
+        reminder = await published(event_bus, "reminder.raised")
+        assert len(reminder) == 1

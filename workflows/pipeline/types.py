@@ -94,6 +94,13 @@ class TicketChangedInput:
 
 
 @dataclass
+class ReassignInput:
+    rep_id: str
+    manager_id: str = ""
+    region: str = ""
+
+
+@dataclass
 class ActionSnapshot:
     key: str
     name: str

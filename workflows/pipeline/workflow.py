@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         PipelineInput,
         PipelineResult,
         PipelineSnapshot,
+        ReassignInput,
         TicketChangedInput,
         TicketSnapshot,
         Unmet,
@@ -75,7 +76,8 @@ class PipelineWorkflow:
         self._input = input
         self._template = input.template
         self._shift = timedelta(seconds=input.clock_shift_seconds)
-        started = workflow.info().start_time - self._shift
+        # The execution start, not the first task: a worker that comes up late changes nothing.
+        started = workflow.info().workflow_start_time - self._shift
         self._actions = [
             ActionSnapshot(
                 key=action.key, name=action.name, name_zh=action.name_zh, status="pending"
@@ -260,6 +262,17 @@ class PipelineWorkflow:
             return
         ticket.status = change.status
         ticket.note = change.note
+        self._changed()
+
+    @workflow.signal
+    def reassign(self, change: ReassignInput) -> None:
+        """Hands the pipeline to another rep (and their manager), e.g. when a rep leaves."""
+        if not change.rep_id.strip():
+            workflow.logger.warning("reassign without a rep ignored")
+            return
+        self._input.rep_id = change.rep_id
+        self._input.manager_id = change.manager_id or self._input.manager_id
+        self._input.region = change.region or self._input.region
         self._changed()
 
     @workflow.query
