@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
+import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -62,6 +64,9 @@ class StackOptions:
     embedded_nats: bool = True
     # Bind services to the configured ports instead of free ones.
     fixed_ports: bool = False
+    # Run the Temporal worker in a process of its own, so workflow code gets a core of its
+    # own instead of sharing the interpreter with the services.
+    worker_process: bool = False
     dev_server_ui_port: int | None = None
     dev_server_db: Path | None = None
     state_dir: Path | None = None
@@ -118,8 +123,13 @@ class Stack:
             await self.bus.ensure_consumer(spec)
 
         await self._start_temporal()
-        self.worker = build_worker(self.temporal, self.bus, task_queue=self.settings.task_queue)
-        await self._exit.enter_async_context(self.worker)
+        if self.options.worker_process:
+            await self._start_worker_process()
+        else:
+            self.worker = build_worker(
+                self.temporal, self.bus, task_queue=self.settings.task_queue
+            )
+            await self._exit.enter_async_context(self.worker)
 
         deps = ServiceDeps(self.settings, self.sessions, self.bus, self.temporal)
         ports = self._ports()
@@ -141,6 +151,33 @@ class Stack:
             self.settings.database_url.split("@")[-1],
             {name: service.port for name, service in self.services.items()},
         )
+
+    async def _start_worker_process(self) -> None:
+        environment = {
+            **os.environ,
+            "SALESFLOW_TEMPORAL_ADDRESS": self.temporal.service_client.config.target_host,
+            "SALESFLOW_TEMPORAL_NAMESPACE": self.temporal.namespace,
+            "SALESFLOW_NATS_URL": self.settings.nats_url,
+            "SALESFLOW_EVENT_PREFIX": self.settings.event_prefix,
+            "SALESFLOW_TASK_QUEUE": self.settings.task_queue,
+            "SALESFLOW_LOG_LEVEL": logging.getLevelName(logging.getLogger().level),
+            "SALESFLOW_EXIT_WITH_PARENT": "1",
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "workflows.worker", env=environment
+        )
+
+        async def stop_worker() -> None:
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), 15)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+
+        self._exit.push_async_callback(stop_worker)
+        logger.info("worker process started pid=%s", process.pid)
 
     def _ports(self) -> dict[str, int]:
         names = ("pipeline", "evidence", "points", "ticketing")

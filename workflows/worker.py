@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -50,10 +52,30 @@ async def main() -> None:
     bus = await EventBus.connect(settings.nats_url, settings.event_prefix, name="worker")
     worker = build_worker(client, bus, task_queue=settings.task_queue)
     logger.info("worker polling task_queue=%s", settings.task_queue)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    watchdog = None
+    if os.environ.get("SALESFLOW_EXIT_WITH_PARENT") == "1":
+        # Started by the CLI's stack: never outlive it, even if it dies without cleaning up.
+        watchdog = asyncio.create_task(_exit_with_parent(os.getppid(), stop))
+
     try:
-        await worker.run()
+        async with worker:
+            await stop.wait()
+        logger.info("worker stopped task_queue=%s", settings.task_queue)
     finally:
+        if watchdog is not None:
+            watchdog.cancel()
         await bus.close()
+
+
+async def _exit_with_parent(parent_pid: int, stop: asyncio.Event) -> None:
+    while os.getppid() == parent_pid:
+        await asyncio.sleep(1.0)
+    stop.set()
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ async def _run_replay(export_dir: Path, options, settings: Settings, *, scratch:
             database_url=f"sqlite:///{scratch / 'salesflow.db'}",
             evidence_dir=scratch / "evidence",
         )
-    async with Stack(settings, StackOptions()) as stack:
+    async with Stack(settings, StackOptions(worker_process=True)) as stack:
         summary = await replay_export(stack, export)
         showcase = await _showcase(stack, export) if not options.json else None
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
 import asyncio
+import uuid
 from datetime import timedelta
 
 import pytest
