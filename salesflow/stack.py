@@ -126,9 +126,7 @@ class Stack:
         if self.options.worker_process:
             await self._start_worker_process()
         else:
-            self.worker = build_worker(
-                self.temporal, self.bus, task_queue=self.settings.task_queue
-            )
+            self.worker = build_worker(self.temporal, self.bus, task_queue=self.settings.task_queue)
             await self._exit.enter_async_context(self.worker)
 
         deps = ServiceDeps(self.settings, self.sessions, self.bus, self.temporal)

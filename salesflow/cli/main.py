@@ -68,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade"])
     db.set_defaults(handler=_db)
 
+    team = commands.add_parser("team", help="the team directory (reps, managers, regions)")
+    team.add_argument("action", choices=["import"])
+    team.add_argument("file", type=Path, help="a CSV with sales_agent,manager,regional_office")
+    team.set_defaults(handler=_team)
+
     status = commands.add_parser("status", help="a pipeline's live state from a running stack")
     status.add_argument("opportunity_id")
     status.set_defaults(handler=_status)
@@ -228,6 +233,31 @@ async def _db(options, settings: Settings) -> int:
 
     await asyncio.to_thread(upgrade, settings.database_url)
     print("database is at the newest schema")
+    return 0
+
+
+async def _team(options, settings: Settings) -> int:
+    from salesflow.core.db import create_engine, session_factory
+    from salesflow.core.migrate import upgrade
+    from salesflow.replay.export import ExportError, read_team_file
+    from services.pipeline.directory import upsert_team
+
+    try:
+        team, rejections = read_team_file(options.file)
+    except ExportError as error:
+        print(f"salesflow: cannot read team file: {error}", file=sys.stderr)
+        return 2
+    await asyncio.to_thread(upgrade, settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        written = await upsert_team(session_factory(engine), team.values())
+    finally:
+        await engine.dispose()
+    print(f"{written} reps imported into the team directory")
+    for rejection in rejections:
+        print(
+            f"  row {rejection.row}: {rejection.opportunity_id or '-'} rejected: {rejection.reason}"
+        )
     return 0
 
 

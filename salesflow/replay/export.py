@@ -222,6 +222,11 @@ def _opportunity(
     )
 
 
+def read_team_file(path: Path) -> tuple[dict[str, TeamMember], list[Rejection]]:
+    """Reps, their managers and regions from a teams CSV, with the rows that were refused."""
+    return _read_team(Path(path))
+
+
 def _read_team(path: Path) -> tuple[dict[str, TeamMember], list[Rejection]]:
     team: dict[str, TeamMember] = {}
     rejections: list[Rejection] = []

@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 # Files come from the rep's device; the replay uploads them on the reps' behalf.
 REP_DEVICE = Caller(id="replay-import", role=Role.ADMIN, regions=frozenset({"*"}))
 LEGAL_REVIEWER = Caller(id="legal-desk", role=Role.LEGAL, regions=frozenset({"*"}))
-CONCURRENCY = 64
+# Steps of one moment run concurrently up to this many at a time.
+CONCURRENCY = 256
 
 
 @dataclass
