@@ -162,3 +162,22 @@ async def eventually(check, *, timeout: float = 20.0, interval: float = 0.05):
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+@pytest.fixture
+async def stack(database_url, tmp_path, event_prefix):
+    """The whole stack in this process: PostgreSQL, its own nats-server, time skipping."""
+    from dataclasses import replace
+
+    from salesflow.core.settings import Settings
+    from salesflow.stack import Stack, StackOptions
+
+    settings = replace(
+        Settings(),
+        database_url=database_url,
+        event_prefix=event_prefix,
+        evidence_dir=tmp_path / "evidence",
+        task_queue=f"stack-{uuid.uuid4().hex[:6]}",
+    )
+    async with Stack(settings, StackOptions()) as running:
+        yield running

@@ -4,19 +4,16 @@ workflow, on PostgreSQL, with the stack's own nats-server and the time-skipping 
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 
 import grpc
 import pytest
 
 from salesflow.core.caller import Caller, Role
 from salesflow.core.rpc import channel, rejection_detail
-from salesflow.core.settings import Settings
 from salesflow.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
 from salesflow.points.v1 import points_pb2, points_pb2_grpc
 from salesflow.replay.export import TeamMember
-from salesflow.stack import Stack, StackOptions
 from salesflow.ticketing.v1 import ticketing_pb2, ticketing_pb2_grpc
 from services.pipeline.directory import upsert_team
 from tests.conftest import eventually
@@ -28,23 +25,16 @@ LEGAL = Caller("Lee Legal", Role.LEGAL, frozenset())
 
 
 @pytest.fixture
-async def stack(database_url, tmp_path, event_prefix):
-    settings = replace(
-        Settings(),
-        database_url=database_url,
-        event_prefix=event_prefix,
-        evidence_dir=tmp_path / "evidence",
-        task_queue=f"e2e-{uuid.uuid4().hex[:6]}",
+async def stack(stack):
+    """The shared stack, with two reps and their manager in the directory."""
+    await upsert_team(
+        stack.sessions,
+        [
+            TeamMember("Rita Rep", "Mona Manager", "East"),
+            TeamMember("Oscar Other", "Mona Manager", "East"),
+        ],
     )
-    async with Stack(settings, StackOptions()) as running:
-        await upsert_team(
-            running.sessions,
-            [
-                TeamMember("Rita Rep", "Mona Manager", "East"),
-                TeamMember("Oscar Other", "Mona Manager", "East"),
-            ],
-        )
-        yield running
+    return stack
 
 
 async def upload(stack, caller, opportunity_id, action_key, kind, captured_at, content: bytes):

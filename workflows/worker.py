@@ -73,7 +73,8 @@ async def main() -> None:
 
 
 async def _exit_with_parent(parent_pid: int, stop: asyncio.Event) -> None:
-    while os.getppid() == parent_pid:
+    # Polling is the only portable way to learn that the parent has gone.
+    while os.getppid() == parent_pid:  # noqa: ASYNC110
         await asyncio.sleep(1.0)
     stop.set()
 

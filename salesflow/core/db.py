@@ -62,24 +62,29 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_DRIVERS = {
+    # backend: (driver for migrations, driver for the services' async engines)
+    "postgresql": ("postgresql+psycopg", "postgresql+psycopg"),
+    "sqlite": ("sqlite", "sqlite+aiosqlite"),
+}
+
+
+def _with_driver(url: str, *, asynchronous: bool) -> str:
+    parsed = make_url(url)
+    drivers = _DRIVERS.get(parsed.get_backend_name())
+    if drivers is None:
+        return url
+    return parsed.set(drivername=drivers[asynchronous]).render_as_string(hide_password=False)
+
+
 def sync_url(url: str) -> str:
     """The URL for synchronous use (migrations): psycopg for PostgreSQL, pysqlite for SQLite."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    if parsed.get_backend_name() == "sqlite":
-        return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
-    return url
+    return _with_driver(url, asynchronous=False)
 
 
 def async_url(url: str) -> str:
     """The URL for the services' async engines."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "postgresql":
-        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    if parsed.get_backend_name() == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
-    return url
+    return _with_driver(url, asynchronous=True)
 
 
 def create_engine(url: str) -> AsyncEngine:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from salesflow.core.errors import InvalidArgument
+from salesflow.core.wire import bounded_limit
 from salesflow.events.v1 import events_pb2
 from services.pipeline.models import PipelineRecord, ProjectedEvent
 from workflows.pipeline.types import workflow_id_for
@@ -132,9 +133,7 @@ async def list_pipelines(
     """Pipelines matching the filters, ordered by opportunity id; returns the next token."""
     if outcome and outcome not in OUTCOMES:
         raise InvalidArgument("outcome", f"must be one of {', '.join(OUTCOMES)}")
-    if page_size < 0 or page_size > MAX_PAGE_SIZE:
-        raise InvalidArgument("page_size", f"must be between 0 and {MAX_PAGE_SIZE}")
-    page_size = page_size or 100
+    page_size = bounded_limit(page_size, default=100, maximum=MAX_PAGE_SIZE, field="page_size")
 
     query = select(PipelineRecord).order_by(PipelineRecord.opportunity_id).limit(page_size + 1)
     if rep_id:

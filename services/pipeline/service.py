@@ -11,6 +11,7 @@ import grpc
 from salesflow.core.caller import SYSTEM_CALLER, Caller, Role
 from salesflow.core.errors import InvalidArgument, NotFound
 from salesflow.core.rpc import rpc
+from salesflow.core.wire import timestamp
 from salesflow.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
 from services.pipeline import projection
@@ -20,7 +21,7 @@ from workflows.pipeline.types import AnswerInput, EvidenceItem, PipelineSnapshot
 
 def _timestamp(message, field: str, value: datetime | None) -> None:
     if value is not None:
-        getattr(message, field).FromDatetime(value.astimezone(UTC))
+        getattr(message, field).CopyFrom(timestamp(value))
 
 
 def snapshot_to_proto(snapshot: PipelineSnapshot, workflow_id: str) -> pipeline_pb2.PipelineState:

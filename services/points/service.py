@@ -8,14 +8,14 @@ admins everyone. The leaderboard is open to every role: it exists to be seen.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC
 
-from google.protobuf import timestamp_pb2
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from salesflow.core.caller import Caller, Role
 from salesflow.core.errors import InvalidArgument, NotFound, PermissionDenied, require
 from salesflow.core.rpc import rpc
+from salesflow.core.wire import bounded_limit, timestamp
 from salesflow.points.v1 import points_pb2, points_pb2_grpc
 from services.points import ledger
 from services.points.models import LedgerEntry
@@ -27,15 +27,7 @@ MAX_LIMIT = 500
 
 
 def _limit(value: int) -> int:
-    if value < 0 or value > MAX_LIMIT:
-        raise InvalidArgument("limit", f"must be between 0 and {MAX_LIMIT}, got {value}")
-    return value or DEFAULT_LIMIT
-
-
-def _timestamp(moment: datetime) -> timestamp_pb2.Timestamp:
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
+    return bounded_limit(value, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
 
 
 def _entry_message(entry: LedgerEntry) -> points_pb2.LedgerEntry:
@@ -47,8 +39,8 @@ def _entry_message(entry: LedgerEntry) -> points_pb2.LedgerEntry:
         event_id=entry.event_id,
         opportunity_id=entry.opportunity_id,
         action_key=entry.action_key,
-        occurred_at=_timestamp(entry.occurred_at),
-        recorded_at=_timestamp(entry.recorded_at),
+        occurred_at=timestamp(entry.occurred_at),
+        recorded_at=timestamp(entry.recorded_at),
     )
 
 

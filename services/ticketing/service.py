@@ -7,13 +7,10 @@ act on which department's tickets, which changes are allowed) and tells the pipe
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-
-from google.protobuf import timestamp_pb2
 
 from salesflow.core.caller import Caller
-from salesflow.core.errors import InvalidArgument
 from salesflow.core.rpc import rpc
+from salesflow.core.wire import bounded_limit, timestamp
 from salesflow.ticketing.v1 import ticketing_pb2, ticketing_pb2_grpc
 from services.ticketing.desk import TicketDesk
 from services.ticketing.models import Ticket
@@ -25,17 +22,7 @@ MAX_LIMIT = 500
 
 
 def _limit(value: int) -> int:
-    if value < 0 or value > MAX_LIMIT:
-        raise InvalidArgument("limit", f"must be between 0 and {MAX_LIMIT}, got {value}")
-    return value or DEFAULT_LIMIT
-
-
-def _timestamp(moment: datetime | None) -> timestamp_pb2.Timestamp | None:
-    if moment is None:
-        return None
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
+    return bounded_limit(value, default=DEFAULT_LIMIT, maximum=MAX_LIMIT)
 
 
 def ticket_message(ticket: Ticket) -> ticketing_pb2.Ticket:
@@ -47,9 +34,9 @@ def ticket_message(ticket: Ticket) -> ticketing_pb2.Ticket:
         opportunity_id=ticket.opportunity_id,
         action_key=ticket.action_key,
         status=ticket.status,
-        opened_at=_timestamp(ticket.opened_at),
-        first_response_at=_timestamp(ticket.first_response_at),
-        closed_at=_timestamp(ticket.closed_at),
+        opened_at=timestamp(ticket.opened_at),
+        first_response_at=timestamp(ticket.first_response_at),
+        closed_at=timestamp(ticket.closed_at),
         response_target_minutes=ticket.response_target_minutes,
         assignee_id=ticket.assignee_id,
         resolution_note=ticket.resolution_note,

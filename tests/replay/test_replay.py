@@ -4,20 +4,16 @@ code under test."""
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from salesflow.core.settings import Settings
 from salesflow.replay.export import Export, read_export
 from salesflow.replay.plan import StepKind, plan_opportunity
 from salesflow.replay.replayer import replay_export
 from salesflow.replay.sample import write_sample_export
-from salesflow.stack import Stack, StackOptions
 
 CRM_EXPORT = Path(__file__).resolve().parents[3] / "shared" / "data" / "crm"
 # The first rows of the real export, in file order (its earliest opportunities): enough to
@@ -83,19 +79,6 @@ def expected_totals(export: Export) -> dict[str, int]:
     totals["points_entries"] = totals["actions_completed"] + totals["escalations"]
     totals["points_total"] = 5 * totals["actions_completed"] - 2 * totals["escalations"]
     return totals
-
-
-@pytest.fixture
-async def stack(database_url, tmp_path, event_prefix):
-    settings = replace(
-        Settings(),
-        database_url=database_url,
-        event_prefix=event_prefix,
-        evidence_dir=tmp_path / "evidence",
-        task_queue=f"replay-{uuid.uuid4().hex[:6]}",
-    )
-    async with Stack(settings, StackOptions()) as running:
-        yield running
 
 
 async def _clean(stack) -> None:
