@@ -181,3 +181,19 @@ async def stack(database_url, tmp_path, event_prefix):
     )
     async with Stack(settings, StackOptions()) as running:
         yield running
+
+
+@pytest.fixture
+async def open_channel():
+    """Opens gRPC channels as a caller; every one is closed when the test ends."""
+    from salesflow.core.rpc import channel
+
+    opened = []
+
+    def connect(target: str, caller):
+        opened.append(channel(target, caller))
+        return opened[-1]
+
+    yield connect
+    for each in opened:
+        await each.close()

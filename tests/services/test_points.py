@@ -19,7 +19,6 @@ from salesflow.core.events import (
     subject_for,
 )
 from salesflow.core.oplog import OperationLogEntry, verify_chain
-from salesflow.core.rpc import channel
 from salesflow.core.service import ServiceDeps
 from salesflow.core.settings import Settings
 from salesflow.events.v1 import events_pb2
@@ -85,17 +84,11 @@ async def points(db_sessions, event_bus):
 
 
 @pytest.fixture
-async def client_for(points):
+def client_for(points, open_channel):
     """Makes a client per caller; the channels stay open until the test ends."""
-    channels = []
-
-    def connect(caller: Caller) -> points_pb2_grpc.PointsServiceStub:
-        channels.append(channel(f"127.0.0.1:{points.port}", caller))
-        return points_pb2_grpc.PointsServiceStub(channels[-1])
-
-    yield connect
-    for opened in channels:
-        await opened.close()
+    return lambda caller: points_pb2_grpc.PointsServiceStub(
+        open_channel(f"127.0.0.1:{points.port}", caller)
+    )
 
 
 async def ledger_appends(db_sessions) -> int:

@@ -19,7 +19,6 @@ from salesflow.core.events import (
     new_event,
     subject_for,
 )
-from salesflow.core.rpc import channel
 from salesflow.core.service import ServiceDeps
 from salesflow.core.settings import Settings
 from salesflow.events.v1 import events_pb2
@@ -77,17 +76,11 @@ async def ticketing(db_sessions, event_bus, time_skipping_env):
 
 
 @pytest.fixture
-async def client_for(ticketing):
+def client_for(ticketing, open_channel):
     """Makes a client per caller; the channels stay open until the test ends."""
-    channels = []
-
-    def connect(caller: Caller) -> ticketing_pb2_grpc.TicketingServiceStub:
-        channels.append(channel(f"127.0.0.1:{ticketing.port}", caller))
-        return ticketing_pb2_grpc.TicketingServiceStub(channels[-1])
-
-    yield connect
-    for opened in channels:
-        await opened.close()
+    return lambda caller: ticketing_pb2_grpc.TicketingServiceStub(
+        open_channel(f"127.0.0.1:{ticketing.port}", caller)
+    )
 
 
 def new_opportunity() -> str:
