@@ -72,11 +72,13 @@ async def test_a_pipeline_runs_from_grpc_through_events_to_points_and_legal(stac
         )
         assert again.already_running
 
-        await pipelines.CompleteAction(
-            pipeline_pb2.CompleteActionRequest(
-                opportunity_id=opportunity_id, action_key="appointment"
-            )
+        appointment = pipeline_pb2.CompleteActionRequest(
+            opportunity_id=opportunity_id, action_key="appointment"
         )
+        first = await pipelines.CompleteAction(appointment)
+        # A client retrying after a lost answer gets the same answer, not a second +5.
+        retried = await pipelines.CompleteAction(appointment)
+        assert (retried.points, retried.on_time) == (first.points, first.on_time) == (5, True)
         # The evidence service refuses capture times in its own future, so the test keeps
         # the server clock near the wall clock while photos are taken.
         now = await env.get_current_time()

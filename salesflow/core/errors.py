@@ -47,6 +47,10 @@ class Unauthenticated(SalesflowError):
     """The request carries no usable caller identity."""
 
 
+class Unavailable(SalesflowError):
+    """A part the request depends on (a worker, a server) does not answer; retry later."""
+
+
 class TooLarge(SalesflowError):
     """An upload exceeds the configured limit."""
 

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -25,6 +30,7 @@ from salesflow.core.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    Unavailable,
     require,
 )
 from salesflow.core.oplog import append_operation
@@ -54,6 +60,8 @@ SERVICE = "pipeline"
 MAX_ID_LENGTH = 100
 # The team directory changes rarely (hires, handovers); a short cache keeps starts cheap.
 PEOPLE_CACHE_SECONDS = 30.0
+# How long a caller waits for a pipeline's worker before hearing UNAVAILABLE.
+WORKER_ANSWER_TIMEOUT = timedelta(seconds=15)
 
 # Resolves evidence ids to what the lock needs; raises NotFound for unknown ids.
 EvidenceLookup = Callable[[Sequence[str]], Awaitable[list[EvidenceItem]]]
@@ -169,7 +177,11 @@ class PipelineCommands:
             note=note,
             actor_id=caller.id,
         )
-        result = await self._update(handle, PipelineWorkflow.complete_action, request)
+        # One update id per action: a client retrying after a lost answer gets the first
+        # result back instead of a second completion (refused attempts are not kept).
+        result = await self._update(
+            handle, PipelineWorkflow.complete_action, request, update_id=f"complete:{action_key}"
+        )
         if caller.role is not Role.SYSTEM:
             await self._log(
                 caller,
@@ -237,15 +249,23 @@ class PipelineCommands:
 
     async def _query(self, handle: WorkflowHandle) -> PipelineSnapshot:
         try:
-            return await handle.query(PipelineWorkflow.state)
+            return await handle.query(PipelineWorkflow.state, rpc_timeout=WORKER_ANSWER_TIMEOUT)
         except RPCError as error:
             raise _translated_rpc_error(error, handle.id) from error
 
-    async def _update(self, handle: WorkflowHandle, update, argument):
+    async def _update(self, handle: WorkflowHandle, update, argument, *, update_id=None):
         try:
-            return await handle.execute_update(update, argument)
+            return await handle.execute_update(
+                update, argument, id=update_id, rpc_timeout=WORKER_ANSWER_TIMEOUT
+            )
         except WorkflowUpdateFailedError as failure:
             raise _translated_update_failure(failure, handle.id) from failure
+        except WorkflowUpdateRPCTimeoutOrCancelledError as timeout:
+            raise Unavailable(
+                f"pipeline {handle.id} did not answer within "
+                f"{WORKER_ANSWER_TIMEOUT.total_seconds():.0f}s (is a worker running?); "
+                "retrying is safe"
+            ) from timeout
         except RPCError as error:
             raise _translated_rpc_error(error, handle.id) from error
 
@@ -278,6 +298,12 @@ def _authorise(caller: Caller, snapshot: PipelineSnapshot) -> None:
 def _translated_rpc_error(error: RPCError, workflow_id: str) -> Exception:
     if error.status == RPCStatusCode.NOT_FOUND:
         return NotFound(f"no pipeline {workflow_id.removeprefix('pipeline-')!r}")
+    if error.status in (
+        RPCStatusCode.UNAVAILABLE,
+        RPCStatusCode.DEADLINE_EXCEEDED,
+        RPCStatusCode.CANCELLED,
+    ):
+        return Unavailable(f"pipeline {workflow_id} could not be reached: {error.message}")
     return error
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import grpc
 
 from salesflow.core.caller import SYSTEM_CALLER, Caller, Role
-from salesflow.core.errors import InvalidArgument, NotFound
+from salesflow.core.errors import InvalidArgument, NotFound, Unavailable
 from salesflow.core.rpc import rpc
 from salesflow.core.wire import timestamp
 from salesflow.evidence.v1 import evidence_pb2, evidence_pb2_grpc
@@ -90,7 +90,9 @@ class EvidenceClient:
         except grpc.aio.AioRpcError as error:
             if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
                 raise NotFound(f"evidence {evidence_id!r} does not exist") from error
-            raise
+            raise Unavailable(
+                f"the evidence service could not check {evidence_id!r}: {error.code().name}"
+            ) from error
         return EvidenceItem(
             evidence_id=record.evidence_id,
             opportunity_id=record.opportunity_id,
