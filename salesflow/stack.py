@@ -48,6 +48,8 @@ def evidence_item(record):
         kind=record.kind,
         sha256=record.sha256,
         captured_at=record.captured_at,
+        content_type=record.content_type,
+        uploaded_by=record.uploaded_by,
     )
 
 

@@ -4,6 +4,8 @@ workflow, on PostgreSQL, with the stack's own nats-server and the time-skipping 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
@@ -14,6 +16,7 @@ from salesflow.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
 from salesflow.points.v1 import points_pb2, points_pb2_grpc
 from salesflow.replay.export import TeamMember
+from salesflow.replay.files import document_bytes, photo_bytes
 from salesflow.ticketing.v1 import ticketing_pb2, ticketing_pb2_grpc
 from services.pipeline.directory import upsert_team
 from tests.conftest import eventually
@@ -35,6 +38,15 @@ async def stack(stack):
         ],
     )
     return stack
+
+
+async def next_second(env) -> datetime:
+    now = await env.get_current_time()
+    return now.replace(microsecond=0) + timedelta(seconds=1)
+
+
+def photo(label: str, captured_at) -> bytes:
+    return photo_bytes(label, captured_at.astimezone(ZoneInfo("Asia/Shanghai")))
 
 
 async def upload(stack, caller, opportunity_id, action_key, kind, captured_at, content: bytes):
@@ -79,26 +91,30 @@ async def test_a_pipeline_runs_from_grpc_through_events_to_points_and_legal(stac
         # A client retrying after a lost answer gets the same answer, not a second +5.
         retried = await pipelines.CompleteAction(appointment)
         assert (retried.points, retried.on_time) == (first.points, first.on_time) == (5, True)
-        # The evidence service refuses capture times in its own future, so the test keeps
-        # the server clock near the wall clock while photos are taken.
-        now = await env.get_current_time()
-        photo = await upload(
+        # Photos carry their capture time in EXIF, to the second: taken just after the
+        # action opened, completed two seconds later. (The evidence service refuses capture
+        # times in its own future, so the server clock stays near the wall clock.)
+        taken = await next_second(env)
+        diagnosis_photo = await upload(
             stack,
             REP,
             opportunity_id,
             "onsite_diagnosis",
             "onsite_photo",
-            now,
-            b"diagnosis photo " + opportunity_id.encode(),
+            None,
+            photo(f"diagnosis {opportunity_id}", taken),
         )
+        await env.sleep(timedelta(seconds=2))
         await pipelines.CompleteAction(
             pipeline_pb2.CompleteActionRequest(
-                opportunity_id=opportunity_id, action_key="onsite_diagnosis", evidence_ids=[photo]
+                opportunity_id=opportunity_id,
+                action_key="onsite_diagnosis",
+                evidence_ids=[diagnosis_photo],
             )
         )
 
         # Two photos where three are needed: refused, with the list of what is missing.
-        now = await env.get_current_time()
+        taken = await next_second(env)
         demo_photos = [
             await upload(
                 stack,
@@ -106,11 +122,12 @@ async def test_a_pipeline_runs_from_grpc_through_events_to_points_and_legal(stac
                 opportunity_id,
                 "solution_demo",
                 "onsite_photo",
-                now,
-                f"demo {i} {opportunity_id}".encode(),
+                None,
+                photo(f"demo {i} {opportunity_id}", taken),
             )
             for i in range(3)
         ]
+        await env.sleep(timedelta(seconds=2))
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await pipelines.CompleteAction(
                 pipeline_pb2.CompleteActionRequest(
@@ -161,7 +178,7 @@ async def test_a_pipeline_runs_from_grpc_through_events_to_points_and_legal(stac
                 "contract_archive",
                 kind,
                 None,
-                f"{kind} {opportunity_id}".encode(),
+                document_bytes(f"{kind} {opportunity_id}"),
             )
             for kind in ("signed_signature_page", "product_list", "service_commitment_letter")
         ]
@@ -282,3 +299,69 @@ async def test_bad_requests_get_precise_status_codes(stack):
                 pipeline_pb2.ListPipelinesRequest(region="West")
             )
         assert other_region.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_the_lock_counts_only_real_photos_from_people_on_the_pipeline(stack):
+    opportunity_id = f"L{uuid.uuid4().hex[:6]}"
+    env = stack.environment
+    async with channel(stack.target("pipeline"), REP) as rep_channel:
+        pipelines = pipeline_pb2_grpc.PipelineServiceStub(rep_channel)
+        await pipelines.StartPipeline(
+            pipeline_pb2.StartPipelineRequest(opportunity_id=opportunity_id, rep_id=REP.id)
+        )
+        await pipelines.CompleteAction(
+            pipeline_pb2.CompleteActionRequest(
+                opportunity_id=opportunity_id, action_key="appointment"
+            )
+        )
+        taken = await next_second(env)
+        not_a_photo = await upload(
+            stack,
+            REP,
+            opportunity_id,
+            "onsite_diagnosis",
+            "onsite_photo",
+            taken,
+            b"plain text named like a photo",
+        )
+        someone_elses = await upload(
+            stack,
+            OTHER_REP,
+            opportunity_id,
+            "onsite_diagnosis",
+            "onsite_photo",
+            None,
+            photo(f"foreign {opportunity_id}", taken),
+        )
+        await env.sleep(timedelta(seconds=2))
+
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await pipelines.CompleteAction(
+                pipeline_pb2.CompleteActionRequest(
+                    opportunity_id=opportunity_id,
+                    action_key="onsite_diagnosis",
+                    evidence_ids=[not_a_photo, someone_elses],
+                )
+            )
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        rejection = rejection_detail(refused.value, pipeline_pb2.CompleteActionRejection)
+        [unmet] = rejection.unmet
+        assert (unmet.kind, unmet.key, unmet.required, unmet.provided) == (
+            "evidence",
+            "onsite_photo",
+            1,
+            0,
+        )
+
+    hr = Caller("Hana HR", Role.HR, frozenset())
+    async with channel(stack.target("pipeline"), hr) as hr_channel:
+        pipelines = pipeline_pb2_grpc.PipelineServiceStub(hr_channel)
+        state = await pipelines.GetPipeline(
+            pipeline_pb2.GetPipelineRequest(opportunity_id=opportunity_id)
+        )
+        assert state.current_action == "onsite_diagnosis"
+        with pytest.raises(grpc.aio.AioRpcError) as not_sales:
+            await pipelines.ClosePipeline(
+                pipeline_pb2.ClosePipelineRequest(opportunity_id=opportunity_id, reason="no")
+            )
+        assert not_sales.value.code() == grpc.StatusCode.PERMISSION_DENIED

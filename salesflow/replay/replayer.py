@@ -24,6 +24,7 @@ from salesflow.core.caller import SYSTEM_CALLER, Caller, Role
 from salesflow.core.errors import FailedPrecondition, NotFound, SalesflowError
 from salesflow.core.events import TICKETING_CONSUMER
 from salesflow.replay.export import Export
+from salesflow.replay.files import document_bytes, photo_bytes
 from salesflow.replay.plan import OpportunityPlan, Step, StepKind, plan_opportunity
 from salesflow.stack import Stack, evidence_item
 from services.evidence.store import EvidenceUpload
@@ -31,8 +32,6 @@ from workflows.pipeline.types import AnswerInput
 
 logger = logging.getLogger(__name__)
 
-# Files come from the rep's device; the replay uploads them on the reps' behalf.
-REP_DEVICE = Caller(id="replay-import", role=Role.ADMIN, regions=frozenset({"*"}))
 LEGAL_REVIEWER = Caller(id="legal-desk", role=Role.LEGAL, regions=frozenset({"*"}))
 # Steps of one moment run concurrently up to this many at a time.
 CONCURRENCY = 256
@@ -184,32 +183,35 @@ class Replayer:
             )
 
     async def _register_evidence(self, steps: list[Step]) -> dict[int, list]:
-        """Stores every file the slot's steps present, in one batch; keyed by id(step)."""
-        uploads, owners = [], []
+        """Stores the files the slot's steps present, one batch per rep (the uploader)."""
+        uploads_by_rep: dict[str, list[tuple[int, EvidenceUpload]]] = defaultdict(list)
         for step in steps:
             if step.kind is not StepKind.COMPLETE:
                 continue
             opportunity_id = step.opportunity.opportunity_id
             for index, need in enumerate(step.evidence):
-                owners.append(id(step))
-                uploads.append(
-                    EvidenceUpload(
-                        opportunity_id=opportunity_id,
-                        action_key=step.action_key,
-                        kind=need.kind,
-                        filename=f"{need.kind}-{index}.txt",
-                        # Unique per customer and file: the same bytes twice count once.
-                        data=f"salesflow replay {opportunity_id} {step.action_key} "
-                        f"{need.kind} {index}".encode(),
-                        client_captured_at=need.captured_at,
-                    )
+                label = f"salesflow replay {opportunity_id} {step.action_key} {need.kind} {index}"
+                if need.captured_at is not None:
+                    data, filename = photo_bytes(label, need.captured_at), f"IMG_{index}.jpg"
+                else:
+                    data, filename = document_bytes(label), f"{need.kind}.pdf"
+                upload = EvidenceUpload(
+                    opportunity_id=opportunity_id,
+                    action_key=step.action_key,
+                    kind=need.kind,
+                    filename=filename,
+                    data=data,
                 )
-        if not uploads:
-            return {}
-        records = await self._evidence.put_many(caller=REP_DEVICE, uploads=uploads)
+                uploads_by_rep[step.opportunity.rep_id].append((id(step), upload))
+
         by_step: dict[int, list] = defaultdict(list)
-        for owner, record in zip(owners, records, strict=True):
-            by_step[owner].append(evidence_item(record))
+        for rep_id, owned in uploads_by_rep.items():
+            rep = Caller(id=rep_id, role=Role.REP, regions=frozenset())
+            records = await self._evidence.put_many(
+                caller=rep, uploads=[upload for _owner, upload in owned]
+            )
+            for (owner, _upload), record in zip(owned, records, strict=True):
+                by_step[owner].append(evidence_item(record))
         return by_step
 
     async def _resolve_legal_review(self, step: Step) -> None:

@@ -60,6 +60,8 @@ SERVICE = "pipeline"
 MAX_ID_LENGTH = 100
 # The team directory changes rarely (hires, handovers); a short cache keeps starts cheap.
 PEOPLE_CACHE_SECONDS = 30.0
+# Roles that may change a pipeline; HR, legal and logistics only read them.
+SALES_ROLES = frozenset({Role.REP, Role.MANAGER, Role.DIRECTOR, Role.ADMIN, Role.SYSTEM})
 # How long a caller waits for a pipeline's worker before hearing UNAVAILABLE.
 WORKER_ANSWER_TIMEOUT = timedelta(seconds=15)
 
@@ -111,6 +113,8 @@ class PipelineCommands:
         if template is None:
             raise NotFound(f"template {template_id!r} does not exist")
 
+        if caller.role not in SALES_ROLES:
+            raise PermissionDenied(f"role {caller.role.value} may not start pipelines")
         rep = await self._person(rep_id)
         if rep.role != "rep":
             raise InvalidArgument("rep_id", f"{rep_id} is a {rep.role}, not a rep")
@@ -221,7 +225,7 @@ class PipelineCommands:
         snapshot = await self._query(
             self._temporal.get_workflow_handle(workflow_id_for(opportunity_id))
         )
-        _authorise(caller, snapshot)
+        _authorise(caller, snapshot, write=False)
         return snapshot
 
     # ---- helpers ---------------------------------------------------------------------------
@@ -241,10 +245,15 @@ class PipelineCommands:
         return person
 
     async def _authorised_handle(self, caller: Caller, opportunity_id: str) -> WorkflowHandle:
+        """The pipeline's handle, once the caller is known to be allowed to change it."""
         handle = self._temporal.get_workflow_handle(workflow_id_for(opportunity_id))
         if caller.role is Role.SYSTEM:
             return handle
-        _authorise(caller, await self._query(handle))
+        if caller.role not in SALES_ROLES:
+            raise PermissionDenied(
+                f"role {caller.role.value} may read pipelines but not change them"
+            )
+        _authorise(caller, await self._query(handle), write=True)
         return handle
 
     async def _query(self, handle: WorkflowHandle) -> PipelineSnapshot:
@@ -288,16 +297,22 @@ def _checked_id(value: str, field: str) -> str:
     return value
 
 
-def _authorise(caller: Caller, snapshot: PipelineSnapshot) -> None:
-    """Reps act on their own pipelines; managers within their regions; others as scoped."""
+def _authorise(caller: Caller, snapshot: PipelineSnapshot, *, write: bool) -> None:
+    """Reps act on their own pipelines, managers within their regions, directors and
+    admins anywhere; other departments (HR, legal, logistics) may only read."""
+    if write and caller.role not in SALES_ROLES:
+        raise PermissionDenied(f"role {caller.role.value} may read pipelines but not change them")
     if caller.role is Role.REP and caller.id != snapshot.rep_id:
         raise PermissionDenied(f"{caller.id} does not own pipeline {snapshot.opportunity_id}")
     caller.require_region(snapshot.region)
 
 
 def _translated_rpc_error(error: RPCError, workflow_id: str) -> Exception:
+    opportunity_id = workflow_id.removeprefix("pipeline-")
+    if error.status == RPCStatusCode.NOT_FOUND and "already completed" in error.message:
+        return FailedPrecondition(f"pipeline {opportunity_id!r} is closed; it takes no changes")
     if error.status == RPCStatusCode.NOT_FOUND:
-        return NotFound(f"no pipeline {workflow_id.removeprefix('pipeline-')!r}")
+        return NotFound(f"no pipeline {opportunity_id!r}")
     if error.status in (
         RPCStatusCode.UNAVAILABLE,
         RPCStatusCode.DEADLINE_EXCEEDED,

@@ -103,6 +103,8 @@ class EvidenceClient:
                 if record.HasField("captured_at")
                 else None
             ),
+            content_type=record.content_type,
+            uploaded_by=record.uploaded_by,
         )
 
 

@@ -264,7 +264,15 @@ async def test_contract_archive_waits_for_the_legal_review(pipelines, client_for
     archive = CompleteActionInput(
         action_key="contract_archive",
         evidence=[
-            EvidenceItem(f"ev-{kind}", opportunity_id, kind, f"{index:064x}")
+            EvidenceItem(
+                f"ev-{kind}",
+                opportunity_id,
+                kind,
+                f"{index:064x}",
+                None,
+                "application/pdf",
+                "Anna Snelling",
+            )
             for index, kind in enumerate(CONTRACT_EVIDENCE)
         ],
     )

@@ -66,6 +66,8 @@ def photos(opportunity_id: str, captured_at, count: int) -> list[EvidenceItem]:
             kind="onsite_photo",
             sha256=f"{index:064x}",
             captured_at=captured_at,
+            content_type="image/jpeg",
+            uploaded_by="Anna Snelling",
         )
         for index in range(count)
     ]
@@ -182,7 +184,15 @@ async def test_demo_without_photos_is_refused_with_what_is_missing(running):
                 evidence=photos(opportunity_id, during_demo, 2)
                 + [
                     # Taken before the demo started: does not count.
-                    EvidenceItem("ev-old", opportunity_id, "onsite_photo", "f" * 64, before_demo)
+                    EvidenceItem(
+                        "ev-old",
+                        opportunity_id,
+                        "onsite_photo",
+                        "f" * 64,
+                        before_demo,
+                        "image/jpeg",
+                        "Anna Snelling",
+                    )
                 ],
             ),
         )

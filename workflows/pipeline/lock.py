@@ -21,15 +21,25 @@ def unmet_requirements(
     evidence: list[EvidenceItem],
     answers: list[AnswerInput],
     tickets: list[TicketSnapshot],
+    uploaders: frozenset[str],
 ) -> list[Unmet]:
-    """Every unmet requirement of the action; an empty list means it may complete."""
+    """Every unmet requirement of the action; an empty list means it may complete.
+
+    A file counts once, only for this customer's pipeline, only when its content (decided
+    from its bytes) is of an accepted type and someone on the pipeline uploaded it.
+    """
     unmet: list[Unmet] = []
 
     for requirement in action.evidence:
-        # The same file counts once, and only for this customer's pipeline.
         hashes: set[str] = set()
         for item in evidence:
             if item.kind != requirement.kind or item.opportunity_id != opportunity_id:
+                continue
+            if item.uploaded_by not in uploaders:
+                continue
+            if requirement.content_types and not item.content_type.startswith(
+                requirement.content_types
+            ):
                 continue
             if requirement.captured_in_window and not _captured_within(
                 item.captured_at, window_start, window_end
@@ -37,6 +47,9 @@ def unmet_requirements(
                 continue
             hashes.add(item.sha256)
         if len(hashes) < requirement.count:
+            types = (
+                f" ({' or '.join(requirement.content_types)})" if requirement.content_types else ""
+            )
             window = " captured during the action" if requirement.captured_in_window else ""
             unmet.append(
                 Unmet(
@@ -44,8 +57,8 @@ def unmet_requirements(
                     key=requirement.kind,
                     required=requirement.count,
                     provided=len(hashes),
-                    message=f"needs {requirement.count} {requirement.kind}{window}, "
-                    f"has {len(hashes)}",
+                    message=f"needs {requirement.count} distinct {requirement.kind}{types}"
+                    f"{window}, uploaded by the pipeline's rep or manager; has {len(hashes)}",
                 )
             )
 

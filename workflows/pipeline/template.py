@@ -24,6 +24,8 @@ class EvidenceRequirement:
     description: str = ""
     # Photos must have been captured between the action's start and its completion.
     captured_in_window: bool = False
+    # Content types (or "type/" prefixes) that count; empty means any file.
+    content_types: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ class PipelineTemplate:
         return next((action for action in self.actions if action.key == key), None)
 
 
+PHOTO = ("image/",)
+SCAN = ("application/pdf", "image/")
+
 RESPONSE_STRATEGIES = (
     "cost_breakdown",
     "value_reframing",
@@ -109,7 +114,7 @@ def default_template() -> PipelineTemplate:
             name_zh="现场诊断",
             evidence=(
                 EvidenceRequirement(
-                    "onsite_photo", 1, "a photo taken at the customer's site", True
+                    "onsite_photo", 1, "a photo taken at the customer's site", True, PHOTO
                 ),
             ),
         ),
@@ -119,7 +124,7 @@ def default_template() -> PipelineTemplate:
             name_zh="方案演示",
             evidence=(
                 EvidenceRequirement(
-                    "onsite_photo", 3, "on-site photos taken during the demo", True
+                    "onsite_photo", 3, "on-site photos taken during the demo", True, PHOTO
                 ),
             ),
             answers=(

@@ -39,6 +39,9 @@ class EvidenceItem:
     kind: str
     sha256: str
     captured_at: datetime | None = None
+    # Decided from the file's bytes by the evidence store, never from its name.
+    content_type: str = ""
+    uploaded_by: str = ""
 
 
 @dataclass

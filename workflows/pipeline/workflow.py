@@ -215,6 +215,7 @@ class PipelineWorkflow:
             evidence=request.evidence,
             answers=request.answers,
             tickets=list(self._tickets.values()),
+            uploaders=frozenset({self._input.rep_id, self._input.manager_id}),
         )
 
     @workflow.update
