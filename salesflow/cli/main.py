@@ -105,9 +105,7 @@ async def _run_replay(export_dir: Path, options, settings: Settings, *, scratch:
         print(f"salesflow: cannot read export: {error}", file=sys.stderr)
         return 2
     if limit:
-        export.opportunities = [o for o in export.opportunities if o.row <= limit + 1]
-        export.rejections = [r for r in export.rejections if r.row <= limit + 1]
-        export.rows_read = len(export.opportunities) + len(export.rejections)
+        export = export.first(limit)
 
     # Without a configured database, each replay gets a fresh SQLite file of its own.
     if "SALESFLOW_DATABASE_URL" not in __import__("os").environ:
@@ -170,7 +168,7 @@ def _report(summary, export_dir: Path, showcase: list[str] | None) -> str:
     warnings = ", ".join(f"{kind} {count}" for kind, count in summary.warnings.items()) or "none"
     lines = [
         f"salesflow replay of {export_dir}",
-        f"  simulated {summary.simulated_from} .. {summary.simulated_to} "
+        f"  simulated {summary.simulated_from or '-'} .. {summary.simulated_to or '-'} "
         f"in {summary.elapsed_seconds}s",
         "",
         f"  rows read            {summary.opportunities_read}",
@@ -187,6 +185,9 @@ def _report(summary, export_dir: Path, showcase: list[str] | None) -> str:
         f"  pipelines            won {summary.pipelines_won}, lost {summary.pipelines_lost}, "
         f"open {summary.pipelines_open}",
     ]
+    for row in summary.team_rejected_rows:
+        agent = row["sales_agent"] or "-"
+        lines.append(f"    teams file row {row['row']}: {agent} rejected: {row['reason']}")
     if summary.steps_refused:
         lines.append(f"  steps refused        {summary.steps_refused}")
     for row in summary.rejected_rows[:10]:

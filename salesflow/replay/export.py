@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +34,8 @@ PIPELINE_COLUMNS = (
 )
 TEAMS_COLUMNS = ("sales_agent", "manager", "regional_office")
 STAGES = ("Prospecting", "Engaging", "Won", "Lost")
+# Larger values are typing errors, not deals (and would overflow reports).
+MAX_CLOSE_VALUE = 1e12
 
 
 class ExportError(ValueError):
@@ -93,6 +96,24 @@ class Export:
         dates = [o.engage_date for o in self.opportunities if o.engage_date is not None]
         return min(dates) if dates else self.as_of
 
+    def first(self, count: int) -> Export:
+        """The export cut to its first `count` pipeline records (in file order)."""
+        rows = sorted([*(o.row for o in self.opportunities), *(r.row for r in self.rejections)])
+        if count >= len(rows):
+            return self
+        last_row = rows[count - 1] if count > 0 else 0
+        opportunities = [o for o in self.opportunities if o.row <= last_row]
+        rejections = [r for r in self.rejections if r.row <= last_row]
+        return Export(
+            team=self.team,
+            opportunities=opportunities,
+            rejections=rejections,
+            rows_read=len(opportunities) + len(rejections),
+            products=self.products,
+            accounts=self.accounts,
+            team_rejections=self.team_rejections,
+        )
+
     def rejected_by_reason(self) -> dict[str, int]:
         return dict(Counter(rejection.reason.split(":")[0] for rejection in self.rejections))
 
@@ -103,6 +124,8 @@ class Export:
 def read_export(directory: Path) -> Export:
     """Reads the four files; raises ExportError only when the export as a whole is unusable."""
     directory = Path(directory)
+    if not directory.is_dir():
+        raise ExportError(f"no export directory at {directory}")
     team, team_rejections = _read_team(directory / TEAMS_FILE)
     products = _read_names(directory / PRODUCTS_FILE, "product")
     accounts = _read_names(directory / ACCOUNTS_FILE, "account")
@@ -112,7 +135,10 @@ def read_export(directory: Path) -> Export:
     rejections: list[Rejection] = []
     seen: set[str] = set()
     rows = _rows(directory / PIPELINE_FILE, PIPELINE_COLUMNS)
-    for row_number, row in rows:
+    for row_number, row, problem in rows:
+        if problem:
+            rejections.append(Rejection(row_number, row.get("opportunity_id") or "", problem))
+            continue
         outcome = _opportunity(row_number, row, team, products_by_key, accounts, seen)
         if isinstance(outcome, Rejection):
             rejections.append(outcome)
@@ -187,6 +213,8 @@ def _opportunity(
             close_value = float(row["close_value"])
         except ValueError:
             return reject(f"bad_close_value: {row['close_value']}")
+        if not math.isfinite(close_value) or close_value > MAX_CLOSE_VALUE:
+            return reject(f"bad_close_value: {row['close_value']}")
         if close_value < 0:
             return reject("negative_close_value")
 
@@ -230,7 +258,10 @@ def read_team_file(path: Path) -> tuple[dict[str, TeamMember], list[Rejection]]:
 def _read_team(path: Path) -> tuple[dict[str, TeamMember], list[Rejection]]:
     team: dict[str, TeamMember] = {}
     rejections: list[Rejection] = []
-    for row_number, row in _rows(path, TEAMS_COLUMNS):
+    for row_number, row, problem in _rows(path, TEAMS_COLUMNS):
+        if problem:
+            rejections.append(Rejection(row_number, row.get("sales_agent") or "", problem))
+            continue
         rep_id, manager_id, region = row["sales_agent"], row["manager"], row["regional_office"]
         if not rep_id or not manager_id or not region:
             rejections.append(Rejection(row_number, rep_id, "incomplete_team_row"))
@@ -248,20 +279,46 @@ def _read_names(path: Path, column: str) -> list[str]:
     if not path.exists():
         logger.warning("export file missing path=%s; its names are not checked", path)
         return []
-    return [row[column] for _number, row in _rows(path, (column,)) if row[column]]
+    return [
+        row[column]
+        for _number, row, problem in _rows(path, (column,))
+        if not problem and row[column]
+    ]
 
 
 def _rows(path: Path, required: tuple[str, ...]):
-    """(row number, stripped row) pairs; row 2 is the first data row, as a spreadsheet shows."""
+    """(line number, stripped row, problem) for every record of a CSV file.
+
+    The line number is the record's line in the file, as an editor or spreadsheet shows it
+    (blank lines included). A record is a problem when its field count differs from the
+    header's (usually an unquoted comma that shifted the columns) or when it is not UTF-8;
+    such rows are reported, never guessed at.
+    """
     if not path.exists():
         raise ExportError(f"missing file {path}")
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
         reader = csv.DictReader(handle)
-        missing = [column for column in required if column not in (reader.fieldnames or [])]
+        header = reader.fieldnames or []
+        missing = [column for column in required if column not in header]
         if missing:
             raise ExportError(f"{path.name} lacks columns: {', '.join(missing)}")
-        for number, row in enumerate(reader, start=2):
-            yield number, {key: (value or "").strip() for key, value in row.items() if key}
+        for raw in reader:
+            number = reader.line_num
+            extra = raw.pop(None, None)
+            fields = len(header) + len(extra or []) - sum(value is None for value in raw.values())
+            row = {key: (value or "").strip() for key, value in raw.items() if key}
+            problem = None
+            if fields != len(header):
+                problem = f"wrong_field_count: {fields} of {len(header)}"
+            elif any(_not_utf8(value) for value in row.values()):
+                problem = "not_utf8"
+                row = {key: value.encode("utf-8", "replace").decode() for key, value in row.items()}
+            yield number, row, problem
+
+
+def _not_utf8(value: str) -> bool:
+    # surrogateescape maps each undecodable byte to a lone surrogate U+DC80..U+DCFF.
+    return any("\udc80" <= char <= "\udcff" for char in value)
 
 
 def _squashed(name: str) -> str:

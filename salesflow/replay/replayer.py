@@ -249,6 +249,7 @@ class ReplaySummary:
     already_started: int
     rejected: dict[str, int]
     rejected_rows: list[dict]
+    team_rejected_rows: list[dict]
     warnings: dict[str, int]
     actions_completed: int
     escalations: int
@@ -262,8 +263,8 @@ class ReplaySummary:
     pipelines_lost: int
     pipelines_open: int
     steps_refused: dict[str, int]
-    simulated_from: str
-    simulated_to: str
+    simulated_from: str | None
+    simulated_to: str | None
     elapsed_seconds: float
     slots: int
     clock_seconds: float
@@ -288,10 +289,14 @@ async def replay_export(stack: Stack, export: Export) -> ReplaySummary:
             {"row": r.row, "opportunity_id": r.opportunity_id, "reason": r.reason}
             for r in export.rejections
         ],
+        team_rejected_rows=[
+            {"row": r.row, "sales_agent": r.opportunity_id, "reason": r.reason}
+            for r in export.team_rejections
+        ],
         warnings=export.warnings_by_kind(),
         steps_refused=dict(counters.steps_refused),
-        simulated_from=export.first_date.isoformat(),
-        simulated_to=export.as_of.isoformat(),
+        simulated_from=export.first_date.isoformat() if export.opportunities else None,
+        simulated_to=export.as_of.isoformat() if export.opportunities else None,
         elapsed_seconds=round(time.perf_counter() - started, 1),
         slots=counters.slots,
         clock_seconds=round(counters.clock_seconds, 1),

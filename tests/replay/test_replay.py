@@ -23,10 +23,7 @@ ZONE = ZoneInfo("Asia/Shanghai")
 
 
 def first_rows(export: Export, rows: int) -> Export:
-    export.opportunities = [o for o in export.opportunities if o.row <= rows + 1]
-    export.rejections = [r for r in export.rejections if r.row <= rows + 1]
-    export.rows_read = len(export.opportunities) + len(export.rejections)
-    return export
+    return export.first(rows)
 
 
 def expected_totals(export: Export) -> dict[str, int]:
