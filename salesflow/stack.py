@@ -18,6 +18,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -51,6 +52,22 @@ def evidence_item(record):
         content_type=record.content_type,
         uploaded_by=record.uploaded_by,
     )
+
+
+def make_url_port(url: str) -> tuple[str, int]:
+    """(host, port) of a URL such as nats://127.0.0.1:4222."""
+    parsed = urlsplit(url)
+    return parsed.hostname or "127.0.0.1", parsed.port or 4222
+
+
+async def port_answers(host: str, port: int) -> bool:
+    try:
+        _reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1.0)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    await writer.wait_closed()
+    return True
 
 
 class TemporalMode(StrEnum):
@@ -195,14 +212,39 @@ class Stack:
         store = None
         if self.options.state_dir is not None:
             store = self.options.state_dir / "nats"
-        self.nats = NatsServer(store_dir=store) if store else NatsServer()
+        port = None
+        if self.options.fixed_ports:
+            # The configured port if it is free; another server there may be one we must not
+            # share (an older nats-server ignores multi-subject consumer filters).
+            host, configured = make_url_port(self.settings.nats_url)
+            if not await port_answers(host, configured):
+                port = configured
+        self.nats = NatsServer(
+            **({"store_dir": store} if store else {}), **({"port": port} if port else {})
+        )
         await self.nats.start()
         self._exit.push_async_callback(self._stop_nats)
+        self._nats_supervisor = asyncio.create_task(self._supervise_nats())
         self.settings = replace(self.settings, nats_url=self.nats.url)
+
+    async def _supervise_nats(self) -> None:
+        """Restarts the private nats-server if it dies; clients reconnect by themselves and
+        JetStream's store on disk keeps every acknowledged event."""
+        while True:
+            await asyncio.sleep(0.5)
+            process = self.nats.process
+            if process is not None and process.poll() is not None:
+                logger.warning(
+                    "nats-server exited code=%s; restarting it on port %s",
+                    process.returncode,
+                    self.nats.port,
+                )
+                await self.nats.start()
 
     async def _stop_nats(self) -> None:
         if self.nats is None:
             return
+        self._nats_supervisor.cancel()
         await self.nats.stop()
         if self.options.state_dir is None:
             shutil.rmtree(self.nats.store_dir, ignore_errors=True)
@@ -222,10 +264,14 @@ class Stack:
                 else SearchAttributeKey.for_datetime(name)
                 for name, kind in SEARCH_ATTRIBUTE_TYPES.items()
             ]
+            port = None
+            if self.options.fixed_ports:
+                port = make_url_port(f"grpc://{self.settings.temporal_address}")[1]
             self.environment = await start_dev_server_environment(
                 db_file=self.options.dev_server_db,
                 ui_port=self.options.dev_server_ui_port,
                 search_attributes=keys,
+                port=port,
             )
             self._exit.push_async_callback(self.environment.shutdown)
             self.temporal = self.environment.client

@@ -181,8 +181,14 @@ class EventBus:
         return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
 
     async def close(self) -> None:
-        if not self.nats.is_closed:
+        """Drains and closes the connection; a connection already broken is just closed."""
+        if self.nats.is_closed:
+            return
+        try:
             await self.nats.drain()
+        except Exception:
+            logger.warning("event bus could not drain; closing it", exc_info=True)
+            await self.nats.close()
 
 
 BatchHandler = Callable[[Sequence[events_pb2.Event]], Awaitable[None]]

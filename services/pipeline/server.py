@@ -45,5 +45,9 @@ async def serve(
         PIPELINE_PROJECTION_CONSUMER,
         lambda events: projection.apply_events(deps.sessions, events),
     )
-    await consumer.start()
+    try:
+        await consumer.start()
+    except BaseException:
+        await server.stop(grace=0)
+        raise
     return RunningService("pipeline", server, [consumer])

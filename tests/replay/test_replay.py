@@ -140,3 +140,24 @@ async def test_every_row_of_a_faulty_export_is_accounted_for(stack, tmp_path):
     }
     expected = expected_totals(export)
     assert {key: getattr(summary, key) for key in expected} == expected
+
+
+async def test_a_replay_survives_its_nats_server_being_killed_mid_run(stack, tmp_path):
+    """nats-server dies (SIGKILL) while the replay runs; the stack restarts it, every
+    client reconnects, and the totals come out exactly as without the crash."""
+    import asyncio
+
+    export = read_export(write_sample_export(tmp_path / "export"))
+    await _clean(stack)
+
+    async def kill_nats_soon():
+        await asyncio.sleep(1.5)
+        stack.nats.process.kill()
+
+    killer = asyncio.create_task(kill_nats_soon())
+    summary = await replay_export(stack, export)
+    await killer
+
+    assert summary.pipelines_started == 38
+    expected = expected_totals(export)
+    assert {key: getattr(summary, key) for key in expected} == expected
