@@ -16,7 +16,11 @@ from salesflow.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
 from services.pipeline import projection
 from services.pipeline.commands import PipelineCommands
+from workflows.pipeline.template import default_template
 from workflows.pipeline.types import AnswerInput, EvidenceItem, PipelineSnapshot
+
+# Limitation: only the built-in template's actions until the template library exists.
+KNOWN_ACTIONS = frozenset(default_template().action_keys)
 
 
 def _timestamp(message, field: str, value: datetime | None) -> None:
@@ -185,6 +189,12 @@ class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
             if rep_id and rep_id != caller.id:
                 raise InvalidArgument("rep_id", "a rep lists only their own pipelines")
             rep_id = caller.id
+        if request.current_action and request.current_action not in KNOWN_ACTIONS:
+            raise InvalidArgument(
+                "current_action", f"unknown action; known: {', '.join(sorted(KNOWN_ACTIONS))}"
+            )
+        if request.page_token and not request.page_token.isprintable():
+            raise InvalidArgument("page_token", "is not a token this service issued")
         rows, next_token = await projection.list_pipelines(
             self._sessions,
             rep_id=rep_id,
