@@ -24,7 +24,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from salesflow.core.db import create_engine, session_factory
-from salesflow.core.events import CONSUMERS, EventBus
+from salesflow.core.events import CONSUMERS, TRANSIENT_ERRORS, EventBus
 from salesflow.core.migrate import upgrade
 from salesflow.core.servers import (
     NatsServer,
@@ -373,8 +373,14 @@ class Stack:
     async def drain_events(self, timeout: float = 120.0, consumers=CONSUMERS) -> None:
         """Waits until the consumers have acknowledged everything published so far."""
         deadline = asyncio.get_running_loop().time() + timeout
+        pending: dict[str, int] = {}
         while True:
-            pending = {spec.durable: await self.bus.pending(spec) for spec in consumers}
+            try:
+                pending = {spec.durable: await self.bus.pending(spec) for spec in consumers}
+            except TRANSIENT_ERRORS as error:
+                # NATS is restarting; the consumers resume where they were when it is back.
+                logger.warning("cannot read consumer progress yet: %s", error)
+                pending = {"unknown": 1}
             if not any(pending.values()):
                 return
             if asyncio.get_running_loop().time() > deadline:

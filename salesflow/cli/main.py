@@ -114,9 +114,15 @@ async def _run_replay(export_dir: Path, options, settings: Settings, *, scratch:
             database_url=f"sqlite:///{scratch / 'salesflow.db'}",
             evidence_dir=scratch / "evidence",
         )
-    async with Stack(settings, StackOptions(worker_process=True)) as stack:
-        summary = await replay_export(stack, export)
-        showcase = await _showcase(stack, export) if not options.json else None
+    try:
+        async with Stack(settings, StackOptions(worker_process=True)) as stack:
+            summary = await replay_export(stack, export)
+            showcase = await _showcase(stack, export) if not options.json else None
+    except Exception as error:
+        logger.debug("replay failed", exc_info=True)
+        print(f"salesflow: replay failed: {type(error).__name__}: {error}", file=sys.stderr)
+        print("  (run with --log-level DEBUG for the full trace)", file=sys.stderr)
+        return 1
 
     if options.json:
         print(json.dumps(asdict(summary), indent=2, ensure_ascii=False))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import nats
+import nats.errors
 from nats.aio.client import Client as NatsClient
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
@@ -25,6 +26,17 @@ from nats.js.errors import NotFoundError
 from salesflow.events.v1 import events_pb2
 
 logger = logging.getLogger(__name__)
+
+# Errors that mean "the server is briefly unreachable", not "this request is wrong".
+TRANSIENT_ERRORS = (
+    nats.errors.ConnectionClosedError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.NoRespondersError,
+    nats.errors.TimeoutError,
+    nats.errors.StaleConnectionError,
+    TimeoutError,
+    OSError,
+)
 
 EVENT_CONTENT_TYPE = "application/protobuf; messageType=salesflow.events.v1.Event"
 
@@ -164,13 +176,30 @@ class EventBus:
                 f"the code declares {wanted.filter_subjects} and {wanted.ack_policy}"
             )
 
-    async def publish(self, event: events_pb2.Event) -> int:
-        """Publishes one event; returns its stream sequence (the first one, if a duplicate)."""
-        ack = await self.jetstream.publish(
-            subject_for(self.prefix, event.type),
-            event.SerializeToString(),
-            headers=event_headers(event),
-        )
+    async def publish(self, event: events_pb2.Event, *, give_up_after: float = 15.0) -> int:
+        """Publishes one event; returns its stream sequence (the first one, if a duplicate).
+
+        While the server is restarting or the connection is re-established, the publish is
+        retried with backoff (JetStream drops the duplicate if an earlier try got through);
+        after give_up_after seconds the last error is raised.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + give_up_after
+        pause = 0.1
+        while True:
+            try:
+                ack = await self.jetstream.publish(
+                    subject_for(self.prefix, event.type),
+                    event.SerializeToString(),
+                    headers=event_headers(event),
+                )
+                break
+            except TRANSIENT_ERRORS as error:
+                if loop.time() + pause > deadline:
+                    raise
+                logger.warning("publish of event id=%s failed (%s); retrying", event.id, error)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
         if ack.duplicate:
             logger.debug("event id=%s type=%s was a duplicate publish", event.id, event.type)
         return ack.seq
