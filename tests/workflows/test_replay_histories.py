@@ -1,0 +1,32 @@
+"""Recorded pipeline histories replay without non-determinism against today's workflow code.
+
+A change to PipelineWorkflow that would break running pipelines fails here. After an
+intended, versioned change (workflow.patched), record a new history with:
+
+    .venv/bin/python -m tests.workflows.record_history
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from workflows.pipeline.workflow import PipelineWorkflow
+
+HISTORIES = {
+    path.stem: path.read_text()
+    for path in sorted((Path(__file__).parent / "histories").glob("*.json"))
+}
+
+
+@pytest.mark.parametrize("name", sorted(HISTORIES))
+async def test_recorded_history_replays(name: str):
+    history = WorkflowHistory.from_json(name, HISTORIES[name])
+    await Replayer(workflows=[PipelineWorkflow]).replay_workflow(history)
+
+
+def test_there_is_a_recorded_history():
+    assert HISTORIES, "record one: python -m tests.workflows.record_history"
