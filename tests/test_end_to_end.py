@@ -365,3 +365,31 @@ async def test_the_lock_counts_only_real_photos_from_people_on_the_pipeline(stac
                 pipeline_pb2.ClosePipelineRequest(opportunity_id=opportunity_id, reason="no")
             )
         assert not_sales.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_every_service_answers_health_checks_and_reflection(stack):
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    expected = {
+        "pipeline": "salesflow.pipeline.v1.PipelineService",
+        "evidence": "salesflow.evidence.v1.EvidenceService",
+        "points": "salesflow.points.v1.PointsService",
+        "ticketing": "salesflow.ticketing.v1.TicketingService",
+    }
+    for name, service in expected.items():
+        async with channel(stack.target(name)) as plain:
+            health = health_pb2_grpc.HealthStub(plain)
+            for checked in ("", service):
+                reply = await health.Check(health_pb2.HealthCheckRequest(service=checked))
+                assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+            reflection = reflection_pb2_grpc.ServerReflectionStub(plain)
+
+            async def ask():
+                yield reflection_pb2.ServerReflectionRequest(list_services="")
+
+            async for answer in reflection.ServerReflectionInfo(ask()):
+                listed = {s.name for s in answer.list_services_response.service}
+                assert service in listed
+                assert "grpc.health.v1.Health" in listed
