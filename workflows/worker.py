@@ -41,6 +41,9 @@ def build_worker(
         activities=[activities.publish_facts],
         max_cached_workflows=max_cached_workflows,
         max_concurrent_workflow_tasks=200,
+        # Many pipelines act at the same moment (a replay, a Monday morning): with the
+        # default five pollers, updates queue behind the poll round trips.
+        max_concurrent_workflow_task_polls=40,
         max_concurrent_local_activities=200,
     )
 
