@@ -74,12 +74,16 @@ def _throwaway_cluster(stack: list) -> str:
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    stack.append(
-        lambda: subprocess.run(
+
+    def stop_and_remove() -> None:
+        subprocess.run(
             [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", "immediate", "stop"],
             check=False,
+            stdout=subprocess.DEVNULL,
         )
-    )
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+    stack.append(stop_and_remove)
     return f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
 
