@@ -4,6 +4,7 @@ code under test."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,7 +16,12 @@ from salesflow.replay.plan import StepKind, plan_opportunity
 from salesflow.replay.replayer import replay_export
 from salesflow.replay.sample import write_sample_export
 
-CRM_EXPORT = Path(__file__).resolve().parents[3] / "shared" / "data" / "crm"
+# The shared export sits beside the checkout; SALESFLOW_CRM_EXPORT points elsewhere.
+CRM_EXPORT = Path(
+    os.environ.get(
+        "SALESFLOW_CRM_EXPORT", Path(__file__).resolve().parents[3] / "shared" / "data" / "crm"
+    )
+)
 # The first rows of the real export, in file order (its earliest opportunities): enough to
 # cover every stage and both timers while the suite stays quick.
 CRM_SLICE_ROWS = 250
