@@ -70,8 +70,9 @@ class PipelineServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def StartPipeline(self, request, context):
-        """Starts the pipeline of an opportunity. Starting the same opportunity again returns the
-        running pipeline (already_running = true) and starts nothing.
+        """Starts the pipeline of an opportunity. Starting the same opportunity again starts
+        nothing and answers already_running = true with the existing pipeline's state (open, or
+        won / lost: an opportunity's pipeline never restarts).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
