@@ -50,3 +50,13 @@ def test_every_setting_in_compose_is_a_known_setting():
     for key in environment:
         if key.startswith("SALESFLOW_"):
             assert key.removeprefix("SALESFLOW_").lower() in known, key
+
+
+def test_the_registration_script_names_every_search_attribute_the_workflow_sets():
+    from workflows.pipeline.workflow import SEARCH_ATTRIBUTE_TYPES
+
+    script = (ROOT / "deploy" / "register-search-attributes.sh").read_text()
+    compose_text = (ROOT / "docker-compose.yml").read_text()
+    for name, kind in SEARCH_ATTRIBUTE_TYPES.items():
+        assert f"{name}={kind}" in script
+        assert f"{name}={kind}" in compose_text
