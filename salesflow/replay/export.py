@@ -304,16 +304,24 @@ def _rows(path: Path, required: tuple[str, ...]):
             raise ExportError(f"{path.name} lacks columns: {', '.join(missing)}")
         for raw in reader:
             number = reader.line_num
-            extra = raw.pop(None, None)
-            fields = len(header) + len(extra or []) - sum(value is None for value in raw.values())
+            extra = raw.pop(None, None) or []
+            values = [value for value in raw.values() if value is not None] + list(extra)
+            if not any(value.strip() for value in values):
+                continue  # a blank or whitespace-only line is not a record
             row = {key: (value or "").strip() for key, value in raw.items() if key}
+            fields = len(values)
             problem = None
-            if fields != len(header):
-                problem = f"wrong_field_count: {fields} of {len(header)}"
-            elif any(_not_utf8(value) for value in row.values()):
+            if any(_not_utf8(value) for value in values):
                 problem = "not_utf8"
-                row = {key: value.encode("utf-8", "replace").decode() for key, value in row.items()}
+            elif fields != len(header):
+                problem = f"wrong_field_count: {fields} of {len(header)}"
+            # Reports must stay valid UTF-8 whatever bytes the row held.
+            row = {key: _printable(value) for key, value in row.items()}
             yield number, row, problem
+
+
+def _printable(value: str) -> str:
+    return value.encode("utf-8", "replace").decode("utf-8")
 
 
 def _not_utf8(value: str) -> bool:

@@ -41,6 +41,8 @@ def test_each_faulty_row_is_rejected_with_its_line_in_the_file(export_dir):
             b"G 9,Lin Wei,Flow Pro,Ningbo Automation,Won,2025-03-03,2025-03-20,1",
             f"G1,{GOOD}".encode(),
             b"G10,Nobody,Flow Pro,Ningbo Automation,Won,2025-03-03,2025-03-20,1",
+            b"   ",
+            b"BAD\xfe,Lin Wei",
         ],
     )
 
@@ -58,8 +60,9 @@ def test_each_faulty_row_is_rejected_with_its_line_in_the_file(export_dir):
         (11, "G 9", "malformed_opportunity_id"),
         (12, "G1", "duplicate_opportunity_id"),
         (13, "G10", "unknown_sales_agent: Nobody"),
+        (15, "BAD?", "not_utf8"),
     ]
-    assert export.rows_read == 11
+    assert export.rows_read == 12
 
 
 def test_teams_file_problems_are_reported(export_dir):
