@@ -137,12 +137,21 @@ class EventBus:
 
     @classmethod
     async def connect(cls, url: str, prefix: str, *, name: str = "salesflow") -> EventBus:
+        async def on_error(error: Exception) -> None:
+            # One line, not a traceback: reconnecting is routine and handled.
+            logger.warning("nats connection=%s: %s: %s", name, type(error).__name__, error)
+
+        async def on_reconnected() -> None:
+            logger.info("nats connection=%s reconnected", name)
+
         client = await nats.connect(
             url,
             name=name,
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
             connect_timeout=5,
+            error_cb=on_error,
+            reconnected_cb=on_reconnected,
         )
         bus = cls(client, client.jetstream(timeout=10), prefix)
         await bus.ensure_stream()
