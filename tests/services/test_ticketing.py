@@ -28,11 +28,12 @@ from services.ticketing.models import Ticket
 from services.ticketing.server import serve
 from tests.conftest import eventually
 from tests.workflows.test_pipeline_timers import (
+    complete_objection_handling,
     pipeline_input,
     published,
     walk_to_objection_handling,
 )
-from workflows.pipeline.types import AnswerInput, CompleteActionInput, EvidenceItem, workflow_id_for
+from workflows.pipeline.types import CompleteActionInput, EvidenceItem, workflow_id_for
 from workflows.pipeline.workflow import PipelineWorkflow
 from workflows.worker import build_worker
 
@@ -248,16 +249,7 @@ async def test_contract_archive_waits_for_the_legal_review(pipelines, client_for
         task_queue=task_queue,
     )
     await walk_to_objection_handling(env, handle, opportunity_id)
-    await handle.execute_update(
-        PipelineWorkflow.complete_action,
-        CompleteActionInput(
-            action_key="objection_handling",
-            answers=[
-                AnswerInput("customer_objections", ["price"]),
-                AnswerInput("response_strategies", ["cost_breakdown"]),
-            ],
-        ),
-    )
+    await complete_objection_handling(handle)
     key = f"{opportunity_id}:contract_archive:legal"
     legal = client_for(LEGAL)
     action = ticketing_pb2.TicketActionRequest(ticket_key=key, note="approved")

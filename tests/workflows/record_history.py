@@ -12,11 +12,11 @@ from salesflow.core.events import EventBus
 from salesflow.core.servers import NatsServer, start_time_skipping_environment
 from tests.workflows.test_pipeline_timers import (
     HOUR,
+    complete_objection_handling,
     pipeline_input,
     walk_to_objection_handling,
 )
 from workflows.pipeline.types import (
-    AnswerInput,
     CompleteActionInput,
     EvidenceItem,
     TicketChangedInput,
@@ -44,16 +44,7 @@ async def main() -> None:
             )
             await walk_to_objection_handling(env, handle, opportunity_id)
             await env.sleep(80 * HOUR)
-            await handle.execute_update(
-                PipelineWorkflow.complete_action,
-                CompleteActionInput(
-                    action_key="objection_handling",
-                    answers=[
-                        AnswerInput("customer_objections", ["price"]),
-                        AnswerInput("response_strategies", ["cost_breakdown"]),
-                    ],
-                ),
-            )
+            await complete_objection_handling(handle)
             key = f"{opportunity_id}:contract_archive:legal"
             await handle.signal(
                 PipelineWorkflow.ticket_changed, TicketChangedInput(key, "resolved")

@@ -99,6 +99,19 @@ async def walk_to_objection_handling(env, handle: WorkflowHandle, opportunity_id
     )
 
 
+async def complete_objection_handling(handle: WorkflowHandle) -> None:
+    await handle.execute_update(
+        PipelineWorkflow.complete_action,
+        CompleteActionInput(
+            action_key="objection_handling",
+            answers=[
+                AnswerInput("customer_objections", ["price"]),
+                AnswerInput("response_strategies", ["cost_breakdown"]),
+            ],
+        ),
+    )
+
+
 @pytest.fixture
 async def running(time_skipping_env, event_bus, task_queue):
     worker = build_worker(time_skipping_env.client, event_bus, task_queue=task_queue)
