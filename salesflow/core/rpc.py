@@ -186,17 +186,17 @@ class _CallerMetadata:
 # grpc.aio files an interceptor under the first call kind it implements only, so each call
 # kind needs an interceptor object of its own.
 class _UnaryUnaryCaller(_CallerMetadata, grpc.aio.UnaryUnaryClientInterceptor):
-    async def intercept_unary_unary(self, continuation, details, request):  # type: ignore[override]
+    async def intercept_unary_unary(self, continuation, details, request):
         return await continuation(self._with_identity(details), request)
 
 
 class _UnaryStreamCaller(_CallerMetadata, grpc.aio.UnaryStreamClientInterceptor):
-    async def intercept_unary_stream(self, continuation, details, request):  # type: ignore[override]
+    async def intercept_unary_stream(self, continuation, details, request):
         return await continuation(self._with_identity(details), request)
 
 
 class _StreamUnaryCaller(_CallerMetadata, grpc.aio.StreamUnaryClientInterceptor):
-    async def intercept_stream_unary(self, continuation, details, requests):  # type: ignore[override]
+    async def intercept_stream_unary(self, continuation, details, requests):
         return await continuation(self._with_identity(details), requests)
 
 

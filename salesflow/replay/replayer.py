@@ -120,9 +120,6 @@ class Replayer:
         if target > current:
             await self._stack.environment.sleep(target - current)
 
-    def business_now_sync(self, server_now: datetime) -> datetime:
-        return server_now - self._shift
-
     async def _run_slot(self, steps: list[Step], semaphore: asyncio.Semaphore) -> None:
         """One moment's steps: its files stored in one batch, then the steps concurrently."""
         evidence = await self._register_evidence(steps)

@@ -12,6 +12,8 @@ import random
 from datetime import date, timedelta
 from pathlib import Path
 
+from salesflow.replay.export import PIPELINE_COLUMNS, TEAMS_COLUMNS
+
 TEAM = (
     ("Lin Wei", "Zhou Min", "East"),
     ("Chen Jing", "Zhou Min", "East"),
@@ -38,7 +40,7 @@ def write_sample_export(directory: Path, *, opportunities: int = 36, seed: int =
 
     with (directory / "sales_teams.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["sales_agent", "manager", "regional_office"])
+        writer.writerow(TEAMS_COLUMNS)
         writer.writerows(TEAM)
     with (directory / "products.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -110,17 +112,6 @@ def write_sample_export(directory: Path, *, opportunities: int = 36, seed: int =
 
     with (directory / "sales_pipeline.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(
-            [
-                "opportunity_id",
-                "sales_agent",
-                "product",
-                "account",
-                "deal_stage",
-                "engage_date",
-                "close_date",
-                "close_value",
-            ]
-        )
+        writer.writerow(PIPELINE_COLUMNS)
         writer.writerows(rows)
     return directory

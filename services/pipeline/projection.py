@@ -10,7 +10,7 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from salesflow.core.errors import InvalidArgument
@@ -151,11 +151,3 @@ async def list_pipelines(
         rows = list(await session.scalars(query))
     next_token = rows[page_size - 1].opportunity_id if len(rows) > page_size else ""
     return rows[:page_size], next_token
-
-
-async def outcome_counts(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
-    async with sessions() as session:
-        rows = await session.execute(
-            select(PipelineRecord.outcome, func.count()).group_by(PipelineRecord.outcome)
-        )
-        return {outcome: count for outcome, count in rows}

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import grpc
 
-from salesflow.core.caller import SYSTEM_CALLER, Caller, Role
+from salesflow.core.caller import Caller, Role
 from salesflow.core.errors import InvalidArgument, NotFound, Unavailable
 from salesflow.core.rpc import rpc
 from salesflow.core.wire import timestamp
@@ -17,7 +17,12 @@ from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
 from services.pipeline import projection
 from services.pipeline.commands import PipelineCommands
 from workflows.pipeline.template import default_template
-from workflows.pipeline.types import AnswerInput, EvidenceItem, PipelineSnapshot
+from workflows.pipeline.types import (
+    AnswerInput,
+    EvidenceItem,
+    PipelineSnapshot,
+    workflow_id_for,
+)
 
 # Limitation: only the built-in template's actions until the template library exists.
 KNOWN_ACTIONS = frozenset(default_template().action_keys)
@@ -64,22 +69,19 @@ def snapshot_to_proto(snapshot: PipelineSnapshot, workflow_id: str) -> pipeline_
     return state
 
 
+PIPELINE_SERVICE_CALLER = Caller("pipeline-service", Role.ADMIN, frozenset({"*"}))
+
+
 class EvidenceClient:
     """Resolves evidence ids through the evidence service, as the caller."""
 
     def __init__(self, channel: grpc.aio.Channel) -> None:
         self._stub = evidence_pb2_grpc.EvidenceServiceStub(channel)
 
-    async def lookup(self, evidence_ids: Sequence[str], caller: Caller = SYSTEM_CALLER):
-        metadata = (
-            caller.metadata()
-            if caller.role is not Role.SYSTEM
-            else (
-                ("x-salesflow-caller-id", "pipeline-service"),
-                ("x-salesflow-caller-role", "admin"),
-                ("x-salesflow-caller-regions", "*"),
-            )
-        )
+    async def lookup(self, evidence_ids: Sequence[str]):
+        # The pipeline service reads evidence on its own account; the workflow's lock then
+        # decides whether the caller's files count.
+        metadata = PIPELINE_SERVICE_CALLER.metadata()
         return await asyncio.gather(
             *(self._one(evidence_id, metadata) for evidence_id in evidence_ids)
         )
@@ -220,6 +222,4 @@ class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
 
 
 def _workflow_id(opportunity_id: str) -> str:
-    from workflows.pipeline.types import workflow_id_for
-
     return workflow_id_for(opportunity_id.strip())

@@ -73,7 +73,8 @@ def photos(opportunity_id: str, captured_at, count: int) -> list[EvidenceItem]:
     ]
 
 
-async def walk_to_objection_handling(env, handle: WorkflowHandle, opportunity_id: str) -> None:
+async def walk_to_solution_demo(env, handle: WorkflowHandle, opportunity_id: str):
+    """Completes appointment and diagnosis; returns when the diagnosis photo was taken."""
     await handle.execute_update(
         PipelineWorkflow.complete_action, CompleteActionInput(action_key="appointment")
     )
@@ -82,6 +83,11 @@ async def walk_to_objection_handling(env, handle: WorkflowHandle, opportunity_id
         PipelineWorkflow.complete_action,
         CompleteActionInput(action_key="onsite_diagnosis", evidence=photos(opportunity_id, now, 1)),
     )
+    return now
+
+
+async def walk_to_objection_handling(env, handle: WorkflowHandle, opportunity_id: str) -> None:
+    await walk_to_solution_demo(env, handle, opportunity_id)
     await env.sleep(timedelta(minutes=5))
     now = await env.get_current_time()
     await handle.execute_update(
@@ -178,14 +184,7 @@ async def test_customer_reply_resets_the_72_hour_silence_clock(running):
 async def test_demo_without_photos_is_refused_with_what_is_missing(running):
     env, _bus, task_queue = running
     opportunity_id, handle = await start(env, task_queue)
-    await handle.execute_update(
-        PipelineWorkflow.complete_action, CompleteActionInput(action_key="appointment")
-    )
-    now = await env.get_current_time()
-    await handle.execute_update(
-        PipelineWorkflow.complete_action,
-        CompleteActionInput(action_key="onsite_diagnosis", evidence=photos(opportunity_id, now, 1)),
-    )
+    now = await walk_to_solution_demo(env, handle, opportunity_id)
     await env.sleep(timedelta(minutes=30))
     during_demo = await env.get_current_time()
     before_demo = now - timedelta(minutes=1)
