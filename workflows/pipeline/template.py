@@ -8,11 +8,51 @@ Nothing here may touch the network, the database or the clock: workflows import 
 from dataclasses import dataclass
 
 DEFAULT_TEMPLATE_ID = "b2b-default"
+DEFAULT_CALENDAR_ID = "default"
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 # Roles an escalation or reminder can be addressed to, resolved per pipeline.
 ROLE_REP = "rep"
 ROLE_REGIONAL_MANAGER = "regional_manager"
 ROLE_SALES_DIRECTOR = "sales_director"
+ESCALATION_ROLES = (ROLE_REP, ROLE_REGIONAL_MANAGER, ROLE_SALES_DIRECTOR)
+
+# How an action's hours are counted: every hour of the day, or only the working hours of
+# its calendar (weekends, public holidays and make-up working days included).
+CLOCK_WALL = "wall"
+CLOCK_BUSINESS = "business"
+CLOCKS = (CLOCK_WALL, CLOCK_BUSINESS)
+
+# Departments a ticket rule may address.
+DEPARTMENTS = ("legal", "logistics", "finance", "hr")
+
+
+@dataclass(frozen=True)
+class CalendarSpec:
+    """A company calendar: when the business-hours clock runs.
+
+    The template file names a holiday country and the company's own extra days; saving a
+    template version resolves them into `days_off` and `workdays`, so a running pipeline
+    judges with the exact dates of the version it started with, whatever the holiday
+    package later learns. Dates are ISO strings (YYYY-MM-DD) in the calendar's time zone.
+    """
+
+    calendar_id: str = DEFAULT_CALENDAR_ID
+    time_zone: str = DEFAULT_TIME_ZONE
+    # Working periods of a working day, local "HH:MM" pairs, in order, not overlapping.
+    working_hours: tuple[tuple[str, str], ...] = (("09:00", "12:00"), ("13:00", "18:00"))
+    # Weekday numbers (Monday = 0) that are not worked unless listed in `workdays`.
+    weekend: tuple[int, ...] = (5, 6)
+    # ISO 3166 country whose public holidays and make-up working days apply; "" for none.
+    holiday_country: str = "CN"
+    extra_days_off: tuple[str, ...] = ()
+    extra_workdays: tuple[str, ...] = ()
+    # Resolved when the version is saved: holidays plus extra days off, and weekend days
+    # worked (调休) plus extra workdays. An extra day wins over the package.
+    days_off: tuple[str, ...] = ()
+    workdays: tuple[str, ...] = ()
+    # The years `days_off`/`workdays` were resolved for; outside them only weekends count.
+    resolved_years: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,10 +81,21 @@ class AnswerRequirement:
 
 @dataclass(frozen=True)
 class EscalationLevel:
-    """After this many hours open, the action is escalated to the role."""
+    """After this many hours open (counted on the action's clock), escalate to the role."""
 
     after_hours: float
     to_role: str
+
+
+@dataclass(frozen=True)
+class ReminderRule:
+    """A reminder that repeats every `every_hours` while the action stays open."""
+
+    key: str
+    every_hours: float
+    to_roles: tuple[str, ...] = (ROLE_REP,)
+    # Stops after this many reminders; 0 means until the action closes.
+    max_times: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,11 +112,18 @@ class ActionTemplate:
     key: str
     name: str
     name_zh: str
+    description: str = ""
     evidence: tuple[EvidenceRequirement, ...] = ()
     answers: tuple[AnswerRequirement, ...] = ()
+    # The clock all of this action's hours are counted on, and its calendar.
+    clock: str = CLOCK_WALL
+    calendar: str = DEFAULT_CALENDAR_ID
+    # Hours until the rep is warned that the deadline approaches; 0 = no warning.
+    warning_hours: float = 0
     # Hours until the action is overdue (the overdue penalty applies once); 0 = no deadline.
     due_hours: float = 0
     escalations: tuple[EscalationLevel, ...] = ()
+    reminders: tuple[ReminderRule, ...] = ()
     tickets: tuple[TicketRule, ...] = ()
     points_on_completion: int = 5
     points_when_overdue: int = -2
@@ -77,9 +135,13 @@ class PipelineTemplate:
     version: int
     name: str
     actions: tuple[ActionTemplate, ...]
-    # The customer-silence reminder: hours after the last touch; 0 switches it off.
+    name_zh: str = ""
+    calendars: tuple[CalendarSpec, ...] = (CalendarSpec(),)
+    # The customer-silence reminder: hours after the last touch (re-armed by every touch);
+    # 0 switches it off. Counted on the silence clock and the default calendar.
     silence_reminder_hours: float = 72
     silence_reminder_to: tuple[str, ...] = (ROLE_REP, ROLE_REGIONAL_MANAGER)
+    silence_clock: str = CLOCK_WALL
 
     @property
     def action_keys(self) -> tuple[str, ...]:
@@ -87,6 +149,11 @@ class PipelineTemplate:
 
     def action(self, key: str) -> ActionTemplate | None:
         return next((action for action in self.actions if action.key == key), None)
+
+    def calendar(self, calendar_id: str = DEFAULT_CALENDAR_ID) -> CalendarSpec:
+        """The named calendar; validation guarantees every referenced one exists."""
+        found = next((c for c in self.calendars if c.calendar_id == calendar_id), None)
+        return found if found is not None else CalendarSpec(calendar_id=calendar_id)
 
 
 PHOTO = ("image/",)

@@ -28,6 +28,9 @@ class PipelineInput:
     # replay maps an export's past dates onto a test server's clock.
     clock_shift_seconds: float = 0
     search_attributes: bool = False
+    # IANA zone the rep works in (from the team directory); "" means the calendar's zone.
+    # Dates and business hours of this pipeline are judged in it, never in the server's.
+    rep_time_zone: str = ""
 
 
 @dataclass
@@ -42,6 +45,10 @@ class EvidenceItem:
     # Decided from the file's bytes by the evidence store, never from its name.
     content_type: str = ""
     uploaded_by: str = ""
+    # Problems the evidence store found; a flagged file never satisfies a requirement.
+    # "reused_elsewhere": the same bytes were attached to another customer's pipeline.
+    # "exif_dates_conflict": the photo's EXIF dates disagree with one another.
+    flags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -104,6 +111,42 @@ class ReassignInput:
 
 
 @dataclass
+class PauseInput:
+    """Stops the current action's clocks, e.g. while waiting for the customer's approval."""
+
+    reason: str
+    actor_id: str = ""
+
+
+@dataclass
+class ResumeInput:
+    actor_id: str = ""
+
+
+@dataclass
+class DeadlineChange:
+    """One clock of the current action under the running and under a proposed version."""
+
+    key: str  # e.g. "due", "warning", "escalation:2", "reminder:follow_up"
+    before: datetime | None
+    after: datetime | None
+
+
+@dataclass
+class TemplateChangePreview:
+    """What moving a running pipeline to another template version would change."""
+
+    from_version: int
+    to_version: int
+    # False when the move is refused; `problems` says why (e.g. the current action is gone).
+    possible: bool
+    problems: list[str] = field(default_factory=list)
+    deadlines: list[DeadlineChange] = field(default_factory=list)
+    added_actions: list[str] = field(default_factory=list)
+    removed_actions: list[str] = field(default_factory=list)
+
+
+@dataclass
 class ActionSnapshot:
     key: str
     name: str
@@ -114,6 +157,11 @@ class ActionSnapshot:
     due_at: datetime | None = None
     overdue: bool = False
     escalations: int = 0
+    warned: bool = False
+    paused: bool = False
+    pause_reason: str = ""
+    # Seconds the action has spent paused so far (finished pauses only).
+    paused_seconds: float = 0
 
 
 @dataclass
