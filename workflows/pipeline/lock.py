@@ -22,6 +22,7 @@ def unmet_requirements(
     answers: list[AnswerInput],
     tickets: list[TicketSnapshot],
     uploaders: frozenset[str],
+    time_zone: str = "",
 ) -> list[Unmet]:
     """Every unmet requirement of the action; an empty list means it may complete.
 

@@ -49,6 +49,10 @@ class EvidenceItem:
     # "reused_elsewhere": the same bytes were attached to another customer's pipeline.
     # "exif_dates_conflict": the photo's EXIF dates disagree with one another.
     flags: list[str] = field(default_factory=list)
+    # EXIF local capture time ("YYYY-MM-DDTHH:MM:SS") when the photo carried no offset:
+    # the lock reads it in the rep's time zone, and captured_at is only a server-zone guess.
+    captured_local: str = ""
+    capture_offset_assumed: bool = False
 
 
 @dataclass
