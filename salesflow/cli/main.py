@@ -5,6 +5,8 @@ salesflow replay DIR [--json]        replay a CRM export (sales_pipeline.csv, ..
 salesflow up                         run the stack on a local Temporal dev server
 salesflow db upgrade                 migrate the configured database
 salesflow status OPPORTUNITY_ID      a pipeline's live state, from a running stack
+salesflow pipeline start|complete|show|reply|close ...   act on pipelines of a running stack
+salesflow evidence upload|list ...   evidence files of a running stack
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from salesflow.cli import pipelines
 from salesflow.core.logs import configure_logging
 from salesflow.core.settings import Settings, SettingsError
 
@@ -33,9 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"salesflow: configuration error: {error}", file=sys.stderr)
         return 2
+    # Only the long-running `up` logs at the configured level; commands that answer and
+    # exit stay quiet so their output is the answer.
     configure_logging(
-        options.log_level
-        or ("WARNING" if options.command in ("demo", "replay") else settings.log_level)
+        options.log_level or (settings.log_level if options.command == "up" else "WARNING")
     )
     try:
         return asyncio.run(options.handler(options, settings))
@@ -76,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="a pipeline's live state from a running stack")
     status.add_argument("opportunity_id")
     status.set_defaults(handler=_status)
+
+    pipelines.register(commands)
     return parser
 
 
@@ -284,14 +290,7 @@ async def _status(options, settings: Settings) -> int:
         except grpc.aio.AioRpcError as error:
             print(f"salesflow: {error.code().name}: {error.details()}", file=sys.stderr)
             return 1
-    print(f"{state.opportunity_id}  rep {state.rep_id} ({state.region})  outcome {state.outcome}")
-    if state.current_action:
-        print(f"  at {state.current_action} since {state.current_since.ToDatetime().isoformat()}Z")
-    for action in state.actions:
-        flag = " OVERDUE" if action.overdue else ""
-        print(f"  {action.key:<20} {action.status:<9}{flag}")
-    for ticket in state.tickets:
-        print(f"  ticket {ticket.ticket_key} ({ticket.department}): {ticket.status}")
+    pipelines.print_state(state)
     return 0
 
 

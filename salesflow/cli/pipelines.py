@@ -1,0 +1,301 @@
+"""`salesflow pipeline ...` and `salesflow evidence ...`: act on a running stack over gRPC.
+
+Every command speaks as a caller (id, role, regions) given by --as/--role/--regions or by
+SALESFLOW_CALLER_ID/ROLE/REGIONS, so the services apply the same checks as for any client:
+nothing here can skip the evidence lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+
+from salesflow.core.caller import Caller, Role
+from salesflow.core.rpc import channel, rejection_detail
+from salesflow.core.settings import Settings
+from salesflow.evidence.v1 import evidence_pb2, evidence_pb2_grpc
+from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
+
+UPLOAD_CHUNK_BYTES = 256 * 1024
+RPC_TIMEOUT_SECONDS = 30
+
+
+def add_identity_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as",
+        dest="caller_id",
+        default=os.environ.get("SALESFLOW_CALLER_ID", "admin"),
+        help="caller id (default: $SALESFLOW_CALLER_ID or admin)",
+    )
+    parser.add_argument(
+        "--role",
+        default=os.environ.get("SALESFLOW_CALLER_ROLE", "admin"),
+        choices=[role.value for role in Role if role is not Role.SYSTEM],
+        help="caller role (default: $SALESFLOW_CALLER_ROLE or admin)",
+    )
+    parser.add_argument(
+        "--regions",
+        default=os.environ.get("SALESFLOW_CALLER_REGIONS", "*"),
+        help="comma-separated regions the caller may see (default: * )",
+    )
+
+
+def caller_from_options(options) -> Caller:
+    regions = frozenset(r.strip() for r in options.regions.split(",") if r.strip())
+    return Caller(id=options.caller_id, role=Role(options.role), regions=regions)
+
+
+def register(commands) -> None:
+    """Adds the `pipeline` and `evidence` command groups to the top-level parser."""
+    pipeline = commands.add_parser("pipeline", help="start and act on pipelines (running stack)")
+    verbs = pipeline.add_subparsers(dest="verb", required=True)
+
+    start = verbs.add_parser("start", help="start a pipeline for an opportunity")
+    start.add_argument("opportunity_id")
+    start.add_argument("--rep", required=True, help="the rep who owns the opportunity")
+    start.add_argument("--account", default="")
+    start.add_argument("--product", default="")
+    start.add_argument("--template", default="", help="template id (default: b2b-default)")
+    start.set_defaults(handler=_start)
+
+    complete = verbs.add_parser("complete", help="complete the current action")
+    complete.add_argument("opportunity_id")
+    complete.add_argument("action_key")
+    complete.add_argument("--evidence", action="append", default=[], help="evidence id")
+    complete.add_argument(
+        "--answer",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="one answer; repeat the option for several values of the same key",
+    )
+    complete.add_argument("--note", default="")
+    complete.set_defaults(handler=_complete)
+
+    show = verbs.add_parser("show", help="a pipeline's live state")
+    show.add_argument("opportunity_id")
+    show.set_defaults(handler=_show)
+
+    reply = verbs.add_parser("reply", help="record that the customer replied")
+    reply.add_argument("opportunity_id")
+    reply.add_argument("--note", default="")
+    reply.set_defaults(handler=_reply)
+
+    close = verbs.add_parser("close", help="close a pipeline as lost")
+    close.add_argument("opportunity_id")
+    close.add_argument("--reason", required=True)
+    close.set_defaults(handler=_close)
+
+    evidence = commands.add_parser("evidence", help="upload and list evidence (running stack)")
+    evidence_verbs = evidence.add_subparsers(dest="verb", required=True)
+    upload = evidence_verbs.add_parser("upload", help="upload a file as evidence")
+    upload.add_argument("file", type=Path)
+    upload.add_argument("--opportunity", required=True)
+    upload.add_argument("--action", required=True, help="the action key it belongs to")
+    upload.add_argument("--kind", required=True, help="what it proves, e.g. onsite_photo")
+    upload.set_defaults(handler=_upload)
+    listing = evidence_verbs.add_parser("list", help="an opportunity's evidence, oldest first")
+    listing.add_argument("opportunity_id")
+    listing.add_argument("--action", default="")
+    listing.set_defaults(handler=_list_evidence)
+
+    for group in (verbs, evidence_verbs):
+        for sub in group.choices.values():
+            add_identity_options(sub)
+
+
+def _fail(error: grpc.aio.AioRpcError) -> int:
+    print(f"salesflow: {error.code().name}: {error.details()}", file=sys.stderr)
+    rejection = rejection_detail(error, pipeline_pb2.CompleteActionRejection)
+    if rejection is not None:
+        print(f"{rejection.action_key} is locked until:", file=sys.stderr)
+        for unmet in rejection.unmet:
+            print(
+                f"  - {unmet.kind} {unmet.key}: {unmet.provided}/{unmet.required}  {unmet.message}",
+                file=sys.stderr,
+            )
+    return 1
+
+
+def _pipeline_stub(settings: Settings, options):
+    return channel(settings.target("pipeline"), caller_from_options(options))
+
+
+async def _start(options, settings: Settings) -> int:
+    request = pipeline_pb2.StartPipelineRequest(
+        opportunity_id=options.opportunity_id,
+        rep_id=options.rep,
+        account=options.account,
+        product=options.product,
+        template_id=options.template,
+    )
+    async with _pipeline_stub(settings, options) as open_channel:
+        stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
+        try:
+            response = await stub.StartPipeline(request, timeout=RPC_TIMEOUT_SECONDS)
+        except grpc.aio.AioRpcError as error:
+            return _fail(error)
+    verb = "already running" if response.already_running else "started"
+    print(f"pipeline {response.workflow_id} {verb}")
+    print_state(response.state)
+    return 0
+
+
+def _parse_answers(raw: list[str]) -> list[pipeline_pb2.Answer] | None:
+    values: dict[str, list[str]] = {}
+    for item in raw:
+        key, separator, value = item.partition("=")
+        if not separator or not key.strip():
+            print(f"salesflow: --answer {item!r} is not KEY=VALUE", file=sys.stderr)
+            return None
+        values.setdefault(key.strip(), []).append(value)
+    return [pipeline_pb2.Answer(key=key, values=given) for key, given in values.items()]
+
+
+async def _complete(options, settings: Settings) -> int:
+    answers = _parse_answers(options.answer)
+    if answers is None:
+        return 2
+    request = pipeline_pb2.CompleteActionRequest(
+        opportunity_id=options.opportunity_id,
+        action_key=options.action_key,
+        evidence_ids=options.evidence,
+        answers=answers,
+        note=options.note,
+    )
+    async with _pipeline_stub(settings, options) as open_channel:
+        stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
+        try:
+            response = await stub.CompleteAction(request, timeout=RPC_TIMEOUT_SECONDS)
+        except grpc.aio.AioRpcError as error:
+            return _fail(error)
+    timing = "on time" if response.on_time else "late"
+    print(f"{options.action_key} completed ({timing}, {response.points:+d} points)")
+    print_state(response.state)
+    return 0
+
+
+async def _show(options, settings: Settings) -> int:
+    async with _pipeline_stub(settings, options) as open_channel:
+        stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
+        try:
+            state = await stub.GetPipeline(
+                pipeline_pb2.GetPipelineRequest(opportunity_id=options.opportunity_id),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        except grpc.aio.AioRpcError as error:
+            return _fail(error)
+    print_state(state)
+    return 0
+
+
+async def _reply(options, settings: Settings) -> int:
+    async with _pipeline_stub(settings, options) as open_channel:
+        stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
+        try:
+            state = await stub.RecordCustomerReply(
+                pipeline_pb2.RecordCustomerReplyRequest(
+                    opportunity_id=options.opportunity_id, note=options.note
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        except grpc.aio.AioRpcError as error:
+            return _fail(error)
+    print_state(state)
+    return 0
+
+
+async def _close(options, settings: Settings) -> int:
+    async with _pipeline_stub(settings, options) as open_channel:
+        stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
+        try:
+            state = await stub.ClosePipeline(
+                pipeline_pb2.ClosePipelineRequest(
+                    opportunity_id=options.opportunity_id, reason=options.reason
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        except grpc.aio.AioRpcError as error:
+            return _fail(error)
+    print_state(state)
+    return 0
+
+
+async def _upload_parts(
+    metadata: evidence_pb2.UploadMetadata, path: Path
+) -> AsyncIterator[evidence_pb2.UploadRequest]:
+    yield evidence_pb2.UploadRequest(metadata=metadata)
+    with path.open("rb") as source:
+        while chunk := source.read(UPLOAD_CHUNK_BYTES):
+            yield evidence_pb2.UploadRequest(chunk=chunk)
+
+
+async def _upload(options, settings: Settings) -> int:
+    if not options.file.is_file():
+        print(f"salesflow: {options.file} is not a readable file", file=sys.stderr)
+        return 2
+    metadata = evidence_pb2.UploadMetadata(
+        opportunity_id=options.opportunity,
+        action_key=options.action,
+        kind=options.kind,
+        filename=options.file.name,
+    )
+    caller = caller_from_options(options)
+    async with channel(settings.target("evidence"), caller) as open_channel:
+        stub = evidence_pb2_grpc.EvidenceServiceStub(open_channel)
+        try:
+            evidence = await stub.Upload(
+                _upload_parts(metadata, options.file), timeout=RPC_TIMEOUT_SECONDS * 4
+            )
+        except grpc.aio.AioRpcError as error:
+            return _fail(error)
+    print(evidence.evidence_id)
+    print(_describe_evidence(evidence), file=sys.stderr)
+    return 0
+
+
+async def _list_evidence(options, settings: Settings) -> int:
+    caller = caller_from_options(options)
+    async with channel(settings.target("evidence"), caller) as open_channel:
+        stub = evidence_pb2_grpc.EvidenceServiceStub(open_channel)
+        try:
+            listing = await stub.ListEvidence(
+                evidence_pb2.ListEvidenceRequest(
+                    opportunity_id=options.opportunity_id, action_key=options.action
+                ),
+                timeout=RPC_TIMEOUT_SECONDS,
+            )
+        except grpc.aio.AioRpcError as error:
+            return _fail(error)
+    for evidence in listing.evidence:
+        print(f"{evidence.evidence_id}  {_describe_evidence(evidence)}")
+    return 0
+
+
+def _describe_evidence(evidence: evidence_pb2.Evidence) -> str:
+    captured = (
+        evidence.captured_at.ToDatetime().isoformat() + "Z"
+        if evidence.HasField("captured_at")
+        else "no capture time"
+    )
+    return (
+        f"{evidence.action_key}/{evidence.kind} {evidence.filename} {evidence.content_type} "
+        f"{evidence.size_bytes} bytes, captured {captured}, uploaded by {evidence.uploaded_by}"
+    )
+
+
+def print_state(state: pipeline_pb2.PipelineState) -> None:
+    print(f"{state.opportunity_id}  rep {state.rep_id} ({state.region})  outcome {state.outcome}")
+    print(f"  template {state.template_id} v{state.template_version}")
+    if state.current_action:
+        print(f"  at {state.current_action} since {state.current_since.ToDatetime().isoformat()}Z")
+    for action in state.actions:
+        flag = " OVERDUE" if action.overdue else ""
+        print(f"  {action.key:<32} {action.status:<9}{flag}")
+    for ticket in state.tickets:
+        print(f"  ticket {ticket.ticket_key} ({ticket.department}): {ticket.status}")

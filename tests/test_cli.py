@@ -1,0 +1,108 @@
+"""The CLI as a user drives it: pipeline and evidence commands against a running stack."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from salesflow.cli.main import main
+from salesflow.replay.export import TeamMember
+from salesflow.replay.files import photo_bytes
+from services.pipeline.directory import upsert_team
+
+REP = ["--as", "Rita Rep", "--role", "rep", "--regions", "East"]
+
+
+@pytest.fixture
+async def cli(stack, monkeypatch):
+    """Runs `salesflow ...` against the stack's services; answers (exit code, out, err)."""
+    await upsert_team(
+        stack.sessions,
+        [
+            TeamMember("Rita Rep", "Mona Manager", "East"),
+            TeamMember("Oscar Other", "Mona Manager", "East"),
+        ],
+    )
+    monkeypatch.setenv("SALESFLOW_GRPC_HOST", stack.settings.grpc_host)
+    for name, service in stack.services.items():
+        monkeypatch.setenv(f"SALESFLOW_{name.upper()}_PORT", str(service.port))
+
+    async def run(*argv: str) -> int:
+        # main() runs its own event loop, so it gets a thread of its own.
+        return await asyncio.to_thread(main, list(argv))
+
+    # main() points logging at the stderr it finds; give the test session its own back.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield run
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+async def test_the_lock_refuses_then_accepts_through_the_cli(cli, stack, capsys, tmp_path):
+    assert await cli("pipeline", "start", "CLI-1", "--rep", "Rita Rep", "--account", "Acme") == 0
+    out = capsys.readouterr().out
+    assert "pipeline pipeline-CLI-1 started" in out
+    assert "template b2b-default v1" in out
+
+    assert await cli("pipeline", "complete", "CLI-1", "appointment", *REP) == 0
+    assert "appointment completed (on time, +5 points)" in capsys.readouterr().out
+
+    # No photo yet: refused, and the refusal names what is missing.
+    assert await cli("pipeline", "complete", "CLI-1", "onsite_diagnosis", *REP) == 1
+    err = capsys.readouterr().err
+    assert "FAILED_PRECONDITION" in err
+    assert "onsite_diagnosis is locked until:" in err
+    assert "- evidence onsite_photo: 0/1" in err
+
+    photo = tmp_path / "site.jpg"
+    taken = datetime.now(UTC) + timedelta(seconds=1)
+    photo.write_bytes(photo_bytes("customer site", taken))
+    await asyncio.sleep(1.5)
+
+    assert (
+        await cli(
+            "evidence",
+            "upload",
+            str(photo),
+            "--opportunity",
+            "CLI-1",
+            "--action",
+            "onsite_diagnosis",
+            "--kind",
+            "onsite_photo",
+            *REP,
+        )
+        == 0
+    )
+    uploaded = capsys.readouterr()
+    evidence_id = uploaded.out.strip()
+    assert "image/jpeg" in uploaded.err
+
+    assert await cli("evidence", "list", "CLI-1", *REP) == 0
+    assert evidence_id in capsys.readouterr().out
+
+    assert (
+        await cli(
+            "pipeline", "complete", "CLI-1", "onsite_diagnosis", "--evidence", evidence_id, *REP
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "onsite_diagnosis completed" in out
+    assert "at solution_demo" in out
+
+    # Answers are parsed strictly; a malformed one is refused before any call.
+    assert await cli("pipeline", "complete", "CLI-1", "solution_demo", "--answer", "x", *REP) == 2
+    assert "is not KEY=VALUE" in capsys.readouterr().err
+
+
+async def test_cli_reports_unknown_pipelines_and_bad_identities(cli, capsys):
+    assert await cli("pipeline", "show", "NOPE-404", *REP) == 1
+    assert "NOT_FOUND" in capsys.readouterr().err
+
+    assert await cli("pipeline", "close", "NOPE-404", "--reason", " ", *REP) == 1
+    assert "INVALID_ARGUMENT" in capsys.readouterr().err
