@@ -51,6 +51,9 @@ def evidence_item(record):
         captured_at=record.captured_at,
         content_type=record.content_type,
         uploaded_by=record.uploaded_by,
+        flags=list(record.flags),
+        captured_local=record.captured_local.isoformat() if record.captured_local else "",
+        capture_offset_assumed=record.capture_offset_assumed,
     )
 
 

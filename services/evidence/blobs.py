@@ -1,8 +1,10 @@
 """Where evidence bytes live: content-addressed blobs, one per SHA-256.
 
-`BlobStore` is what the evidence store needs from storage; `LocalBlobStore` keeps blobs
-on a local disk. An S3-compatible store can implement the same protocol (put_object
-keyed by the hash, get_object streamed, head_object for exists).
+`BlobStore` is all the evidence store needs from storage; `LocalBlobStore`, a local
+directory (SALESFLOW_EVIDENCE_DIR), is the default. An S3-compatible store implements the
+same three methods: put as put_object keyed by the hash (skipped when head_object finds
+it), open as a streamed get_object, exists as head_object. Nothing else is asked of a
+store: blobs are never listed, overwritten or deleted by the service.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +30,13 @@ class BlobMissing(LookupError):
     """A blob that a record points at is not in the store (lost or never written)."""
 
 
+@runtime_checkable
 class BlobStore(Protocol):
-    """Content-addressed storage: a blob's name is the SHA-256 of its bytes."""
+    """Content-addressed storage: a blob's name is the SHA-256 of its bytes.
+
+    An implementation must make a blob visible only once it is complete, and must accept
+    two writers racing on the same hash (the bytes are the same, so either may win).
+    """
 
     async def put(self, sha256: str, source: BinaryIO) -> bool:
         """Stores the bytes read from source under sha256, unless they are stored already.

@@ -1,7 +1,10 @@
 """The evidence gRPC service: translates EvidenceService calls to the EvidenceStore.
 
 Uploads arrive as a client stream (metadata first, then chunks) and downloads leave as a
-server stream (metadata first, then 64 KiB chunks), so no message nears gRPC's size limit.
+server stream (metadata first, then 64 KiB chunks), so no file meets gRPC's per-message
+limit (8 MiB on our servers and channels); a single message larger than that is refused by
+gRPC itself with RESOURCE_EXHAUSTED before any byte reaches the store. There is no update
+or delete call: evidence is immutable, and a correction is a new upload.
 """
 
 from __future__ import annotations
@@ -126,6 +129,11 @@ def evidence_message(record: EvidenceRecord) -> evidence_pb2.Evidence:
         size_bytes=record.size_bytes,
         content_type=record.content_type,
         uploaded_by=record.uploaded_by,
+        flags=record.flags,
+        reused_from_opportunity_ids=record.reused_from,
+        capture_time_source=record.capture_time_source,
+        captured_local=record.captured_local.isoformat() if record.captured_local else "",
+        capture_offset_assumed=record.capture_offset_assumed,
     )
     message.uploaded_at.FromDatetime(record.uploaded_at)
     if record.captured_at is not None:

@@ -2,7 +2,15 @@
 
 Used by the gRPC servicer (service.py) and in process by the CLI's replay. Bytes go to a
 BlobStore once per SHA-256; every upload becomes its own immutable EvidenceRecord and an
-`evidence.uploaded` entry in the operation log, committed in one transaction.
+`evidence.uploaded` entry in the operation log, committed in one transaction. There is no
+update or delete: a correction is a new upload, and both stay in the history.
+
+Flags are decided once, at upload: `exif_dates_conflict` from the photo's own EXIF, and
+`reused_elsewhere` when another customer's opportunity recorded the same bytes first. The
+first opportunity to record a content owns it: its uploads stay valid, uploads of the same
+bytes for any other opportunity are flagged (and never count for an action). Uploads of one
+content are serialised by a PostgreSQL advisory lock, so two customers racing with the
+same photo cannot both be first.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from salesflow.core.caller import Caller
@@ -29,7 +37,7 @@ from salesflow.core.oplog import Operation, append_operations
 from services.evidence.blobs import CHUNK_SIZE, BlobMissing, BlobStore
 from services.evidence.capture import CaptureTime, capture_time
 from services.evidence.filetypes import HEAD_BYTES, sniff_content_type
-from services.evidence.models import EvidenceRecord
+from services.evidence.models import EvidenceFlag, EvidenceRecord
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +50,8 @@ CLIENT_CLOCK_SKEW = timedelta(minutes=5)
 BULK_BLOB_WRITERS = 8
 # Ids per query in get_many, far below PostgreSQL's bind-parameter limit.
 IDS_PER_QUERY = 1000
+# Advisory locks serialising uploads of one content: (this key, the hash's first byte).
+REUSE_LOCK_SPACE = 0x45564944  # "EVID"
 
 # Column widths of EvidenceRecord, checked before the database would refuse them.
 _MAX_LENGTHS = {"opportunity_id": 100, "action_key": 100, "kind": 100, "filename": 255}
@@ -135,6 +145,7 @@ class EvidenceStore:
         examined = _Examined(sha256, size_bytes, content_type, capture)
         record = _new_record(fields, examined, caller=caller, uploaded_at=utcnow())
         async with self._sessions() as session, session.begin():
+            await _flag_reuse(session, [record])
             session.add(record)
             await _log_upload(session, caller, record)
 
@@ -162,6 +173,7 @@ class EvidenceStore:
             for upload_fields, facts in zip(fields, examined, strict=True)
         ]
         async with self._sessions() as session, session.begin():
+            await _flag_reuse(session, records)
             session.add_all(records)
             await _log_uploads(session, caller, records)
 
@@ -275,7 +287,7 @@ class EvidenceStore:
 
     def _too_large_message(self) -> str:
         limit = self.max_upload_bytes
-        return f"the file exceeds the upload limit of {limit} bytes ({limit / MIB:.1f} MiB)"
+        return f"file too large: the upload limit is {limit} bytes ({limit / MIB:.1f} MiB)"
 
 
 async def _as_chunks(data: bytes | AsyncIterable[bytes]) -> AsyncIterator[bytes]:
@@ -360,9 +372,75 @@ def _canonical_uuid(value: str) -> str | None:
         return None
 
 
+async def _flag_reuse(session: AsyncSession, records: Sequence[EvidenceRecord]) -> None:
+    """Flags the new records whose bytes another opportunity recorded first.
+
+    The owner of a content is the opportunity of its unflagged records (there is one at
+    most); in a batch, earlier uploads come first. Must run in the inserting transaction.
+    """
+    hashes = sorted({record.sha256 for record in records})
+    await _lock_contents(session, hashes)
+
+    holders: dict[str, list[str]] = {}
+    owners: dict[str, str] = {}
+    for start in range(0, len(hashes), IDS_PER_QUERY):
+        rows = await session.execute(
+            select(EvidenceRecord.sha256, EvidenceRecord.opportunity_id, EvidenceRecord.flags)
+            .where(EvidenceRecord.sha256.in_(hashes[start : start + IDS_PER_QUERY]))
+            .order_by(EvidenceRecord.uploaded_at, EvidenceRecord.evidence_id)
+        )
+        for sha256, opportunity_id, flags in rows:
+            _note_holder(holders, owners, sha256, opportunity_id, flags)
+
+    for record in records:
+        owner = owners.get(record.sha256, record.opportunity_id)
+        if owner != record.opportunity_id:
+            record.flags = [*record.flags, EvidenceFlag.REUSED_ELSEWHERE.value]
+            earlier = [owner, *holders[record.sha256]]
+            record.reused_from = [
+                opportunity_id
+                for opportunity_id in dict.fromkeys(earlier)
+                if opportunity_id != record.opportunity_id
+            ]
+        _note_holder(holders, owners, record.sha256, record.opportunity_id, record.flags)
+
+
+def _note_holder(
+    holders: dict[str, list[str]],
+    owners: dict[str, str],
+    sha256: str,
+    opportunity_id: str,
+    flags: Sequence[str],
+) -> None:
+    held_by = holders.setdefault(sha256, [])
+    if opportunity_id not in held_by:
+        held_by.append(opportunity_id)
+    if EvidenceFlag.REUSED_ELSEWHERE not in flags:
+        owners.setdefault(sha256, opportunity_id)
+
+
+async def _lock_contents(session: AsyncSession, hashes: Sequence[str]) -> None:
+    """Holds, until the transaction ends, the advisory locks of these contents.
+
+    One lock per first byte of the hash, taken in ascending order so two batches never
+    deadlock. SQLite needs none: its engine has one connection, so writers take turns.
+    """
+    if session.get_bind().dialect.name != "postgresql" or not hashes:
+        return
+    buckets = sorted({int(sha256[:2], 16) for sha256 in hashes})
+    await session.execute(
+        text(
+            "SELECT pg_advisory_xact_lock(:space, bucket) "
+            "FROM unnest(CAST(:buckets AS integer[])) AS bucket"
+        ),
+        {"space": REUSE_LOCK_SPACE, "buckets": buckets},
+    )
+
+
 def _new_record(
     fields: _Fields, examined: _Examined, *, caller: Caller, uploaded_at: datetime
 ) -> EvidenceRecord:
+    capture = examined.capture
     return EvidenceRecord(
         evidence_id=str(uuid.uuid4()),
         opportunity_id=fields.opportunity_id,
@@ -372,10 +450,13 @@ def _new_record(
         sha256=examined.sha256,
         size_bytes=examined.size_bytes,
         content_type=examined.content_type,
-        captured_at=examined.capture.at,
-        capture_time_source=examined.capture.source.value,
+        captured_at=capture.at,
+        capture_time_source=capture.source.value,
+        captured_local=capture.local,
         uploaded_at=uploaded_at,
         uploaded_by=caller.id,
+        flags=[EvidenceFlag.EXIF_DATES_CONFLICT.value] if capture.conflicts else [],
+        reused_from=[],
     )
 
 
@@ -406,6 +487,11 @@ def _upload_operation(caller: Caller, record: EvidenceRecord) -> Operation:
             "content_type": record.content_type,
             "captured_at": record.captured_at.isoformat() if record.captured_at else None,
             "capture_time_source": record.capture_time_source,
+            "captured_local": (
+                record.captured_local.isoformat() if record.captured_local else None
+            ),
+            "flags": list(record.flags),
+            "reused_from": list(record.reused_from),
             "uploaded_at": record.uploaded_at.isoformat(),
         },
     )
@@ -414,7 +500,7 @@ def _upload_operation(caller: Caller, record: EvidenceRecord) -> Operation:
 def _log_stored(record: EvidenceRecord) -> None:
     logger.info(
         "evidence stored id=%s opportunity=%s action=%s kind=%s sha256=%s bytes=%s type=%s "
-        "capture_source=%s by=%s",
+        "capture_source=%s flags=%s by=%s",
         record.evidence_id,
         record.opportunity_id,
         record.action_key,
@@ -423,5 +509,6 @@ def _log_stored(record: EvidenceRecord) -> None:
         record.size_bytes,
         record.content_type,
         record.capture_time_source,
+        ",".join(record.flags) or "-",
         record.uploaded_by,
     )

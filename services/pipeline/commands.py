@@ -46,6 +46,7 @@ from workflows.pipeline.types import (
     EvidenceItem,
     PipelineInput,
     PipelineSnapshot,
+    RejectedEvidence,
     Unmet,
     workflow_id_for,
 )
@@ -339,6 +340,14 @@ def _translated_update_failure(failure: WorkflowUpdateFailedError, workflow_id: 
                     required=item.required,
                     provided=item.provided,
                     message=item.message,
+                    rejected=[
+                        pipeline_pb2.RejectedEvidence(
+                            evidence_id=refusal.evidence_id,
+                            reason=refusal.reason,
+                            detail=refusal.detail,
+                        )
+                        for refusal in item.rejected
+                    ],
                 )
                 for item in unmet
             ],
@@ -348,6 +357,12 @@ def _translated_update_failure(failure: WorkflowUpdateFailedError, workflow_id: 
 
 
 def _unmet_from(detail) -> Unmet:
+    """An Unmet from a failure detail (the workflow's dataclass arrives as a plain dict)."""
     if isinstance(detail, Unmet):
         return detail
-    return Unmet(**detail)
+    fields = dict(detail)
+    fields["rejected"] = [
+        refusal if isinstance(refusal, RejectedEvidence) else RejectedEvidence(**refusal)
+        for refusal in fields.get("rejected", [])
+    ]
+    return Unmet(**fields)

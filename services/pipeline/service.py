@@ -111,6 +111,9 @@ class EvidenceClient:
             ),
             content_type=record.content_type,
             uploaded_by=record.uploaded_by,
+            flags=list(record.flags),
+            captured_local=record.captured_local,
+            capture_offset_assumed=record.capture_offset_assumed,
         )
 
 

@@ -49,8 +49,8 @@ class EvidenceItem:
     # "reused_elsewhere": the same bytes were attached to another customer's pipeline.
     # "exif_dates_conflict": the photo's EXIF dates disagree with one another.
     flags: list[str] = field(default_factory=list)
-    # EXIF local capture time ("YYYY-MM-DDTHH:MM:SS") when the photo carried no offset:
-    # the lock reads it in the rep's time zone, and captured_at is only a server-zone guess.
+    # EXIF local capture time ("YYYY-MM-DDTHH:MM:SS[.ffffff]") when the photo carried no
+    # offset: the lock reads it in the rep's time zone; captured_at is a server-zone guess.
     captured_local: str = ""
     capture_offset_assumed: bool = False
 
@@ -71,6 +71,16 @@ class CompleteActionInput:
 
 
 @dataclass
+class RejectedEvidence:
+    """A presented file that did not count towards an evidence requirement, and why."""
+
+    evidence_id: str
+    # A stable code (see workflows.pipeline.lock), e.g. "reused_elsewhere".
+    reason: str
+    detail: str = ""
+
+
+@dataclass
 class Unmet:
     """One requirement the action still lacks."""
 
@@ -79,6 +89,8 @@ class Unmet:
     required: int
     provided: int
     message: str
+    # For "evidence": each presented file of this kind that did not count.
+    rejected: list[RejectedEvidence] = field(default_factory=list)
 
 
 @dataclass

@@ -216,6 +216,7 @@ class PipelineWorkflow:
             answers=request.answers,
             tickets=list(self._tickets.values()),
             uploaders=frozenset({self._input.rep_id, self._input.manager_id}),
+            time_zone=self._input.rep_time_zone,
         )
 
     @workflow.update

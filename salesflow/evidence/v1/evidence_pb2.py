@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$salesflow/evidence/v1/evidence.proto\x12\x15salesflow.evidence.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x01\n\x0eUploadMetadata\x12\x16\n\x0eopportunity_id\x18\x01 \x01(\t\x12\x12\n\naction_key\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x10\n\x08\x66ilename\x18\x04 \x01(\t\x12/\n\x0b\x63\x61ptured_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"c\n\rUploadRequest\x12\x39\n\x08metadata\x18\x01 \x01(\x0b\x32%.salesflow.evidence.v1.UploadMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\x9c\x02\n\x08\x45vidence\x12\x13\n\x0b\x65vidence_id\x18\x01 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x02 \x01(\t\x12\x12\n\naction_key\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x10\n\x08\x66ilename\x18\x05 \x01(\t\x12\x0e\n\x06sha256\x18\x06 \x01(\t\x12\x12\n\nsize_bytes\x18\x07 \x01(\x03\x12\x14\n\x0c\x63ontent_type\x18\x08 \x01(\t\x12/\n\x0b\x63\x61ptured_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0buploaded_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0buploaded_by\x18\x0b \x01(\t\"A\n\x13ListEvidenceRequest\x12\x16\n\x0eopportunity_id\x18\x01 \x01(\t\x12\x12\n\naction_key\x18\x02 \x01(\t\"I\n\x14ListEvidenceResponse\x12\x31\n\x08\x65vidence\x18\x01 \x03(\x0b\x32\x1f.salesflow.evidence.v1.Evidence\")\n\x12GetEvidenceRequest\x12\x13\n\x0b\x65vidence_id\x18\x01 \x01(\t\"`\n\x10\x44ownloadResponse\x12\x33\n\x08metadata\x18\x01 \x01(\x0b\x32\x1f.salesflow.evidence.v1.EvidenceH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part2\x8a\x03\n\x0f\x45videnceService\x12Q\n\x06Upload\x12$.salesflow.evidence.v1.UploadRequest\x1a\x1f.salesflow.evidence.v1.Evidence(\x01\x12g\n\x0cListEvidence\x12*.salesflow.evidence.v1.ListEvidenceRequest\x1a+.salesflow.evidence.v1.ListEvidenceResponse\x12Y\n\x0bGetEvidence\x12).salesflow.evidence.v1.GetEvidenceRequest\x1a\x1f.salesflow.evidence.v1.Evidence\x12`\n\x08\x44ownload\x12).salesflow.evidence.v1.GetEvidenceRequest\x1a\'.salesflow.evidence.v1.DownloadResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$salesflow/evidence/v1/evidence.proto\x12\x15salesflow.evidence.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x01\n\x0eUploadMetadata\x12\x16\n\x0eopportunity_id\x18\x01 \x01(\t\x12\x12\n\naction_key\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x10\n\x08\x66ilename\x18\x04 \x01(\t\x12/\n\x0b\x63\x61ptured_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"c\n\rUploadRequest\x12\x39\n\x08metadata\x18\x01 \x01(\x0b\x32%.salesflow.evidence.v1.UploadMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"\xa5\x03\n\x08\x45vidence\x12\x13\n\x0b\x65vidence_id\x18\x01 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x02 \x01(\t\x12\x12\n\naction_key\x18\x03 \x01(\t\x12\x0c\n\x04kind\x18\x04 \x01(\t\x12\x10\n\x08\x66ilename\x18\x05 \x01(\t\x12\x0e\n\x06sha256\x18\x06 \x01(\t\x12\x12\n\nsize_bytes\x18\x07 \x01(\x03\x12\x14\n\x0c\x63ontent_type\x18\x08 \x01(\t\x12/\n\x0b\x63\x61ptured_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0buploaded_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0buploaded_by\x18\x0b \x01(\t\x12\r\n\x05\x66lags\x18\x0c \x03(\t\x12#\n\x1breused_from_opportunity_ids\x18\r \x03(\t\x12\x1b\n\x13\x63\x61pture_time_source\x18\x0e \x01(\t\x12\x16\n\x0e\x63\x61ptured_local\x18\x0f \x01(\t\x12\x1e\n\x16\x63\x61pture_offset_assumed\x18\x10 \x01(\x08\"A\n\x13ListEvidenceRequest\x12\x16\n\x0eopportunity_id\x18\x01 \x01(\t\x12\x12\n\naction_key\x18\x02 \x01(\t\"I\n\x14ListEvidenceResponse\x12\x31\n\x08\x65vidence\x18\x01 \x03(\x0b\x32\x1f.salesflow.evidence.v1.Evidence\")\n\x12GetEvidenceRequest\x12\x13\n\x0b\x65vidence_id\x18\x01 \x01(\t\"`\n\x10\x44ownloadResponse\x12\x33\n\x08metadata\x18\x01 \x01(\x0b\x32\x1f.salesflow.evidence.v1.EvidenceH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part2\x8a\x03\n\x0f\x45videnceService\x12Q\n\x06Upload\x12$.salesflow.evidence.v1.UploadRequest\x1a\x1f.salesflow.evidence.v1.Evidence(\x01\x12g\n\x0cListEvidence\x12*.salesflow.evidence.v1.ListEvidenceRequest\x1a+.salesflow.evidence.v1.ListEvidenceResponse\x12Y\n\x0bGetEvidence\x12).salesflow.evidence.v1.GetEvidenceRequest\x1a\x1f.salesflow.evidence.v1.Evidence\x12`\n\x08\x44ownload\x12).salesflow.evidence.v1.GetEvidenceRequest\x1a\'.salesflow.evidence.v1.DownloadResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,15 +37,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPLOADREQUEST']._serialized_start=240
   _globals['_UPLOADREQUEST']._serialized_end=339
   _globals['_EVIDENCE']._serialized_start=342
-  _globals['_EVIDENCE']._serialized_end=626
-  _globals['_LISTEVIDENCEREQUEST']._serialized_start=628
-  _globals['_LISTEVIDENCEREQUEST']._serialized_end=693
-  _globals['_LISTEVIDENCERESPONSE']._serialized_start=695
-  _globals['_LISTEVIDENCERESPONSE']._serialized_end=768
-  _globals['_GETEVIDENCEREQUEST']._serialized_start=770
-  _globals['_GETEVIDENCEREQUEST']._serialized_end=811
-  _globals['_DOWNLOADRESPONSE']._serialized_start=813
-  _globals['_DOWNLOADRESPONSE']._serialized_end=909
-  _globals['_EVIDENCESERVICE']._serialized_start=912
-  _globals['_EVIDENCESERVICE']._serialized_end=1306
+  _globals['_EVIDENCE']._serialized_end=763
+  _globals['_LISTEVIDENCEREQUEST']._serialized_start=765
+  _globals['_LISTEVIDENCEREQUEST']._serialized_end=830
+  _globals['_LISTEVIDENCERESPONSE']._serialized_start=832
+  _globals['_LISTEVIDENCERESPONSE']._serialized_end=905
+  _globals['_GETEVIDENCEREQUEST']._serialized_start=907
+  _globals['_GETEVIDENCEREQUEST']._serialized_end=948
+  _globals['_DOWNLOADRESPONSE']._serialized_start=950
+  _globals['_DOWNLOADRESPONSE']._serialized_end=1046
+  _globals['_EVIDENCESERVICE']._serialized_start=1049
+  _globals['_EVIDENCESERVICE']._serialized_end=1443
 # @@protoc_insertion_point(module_scope)

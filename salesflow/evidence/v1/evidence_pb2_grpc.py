@@ -61,14 +61,19 @@ class EvidenceServiceServicer:
 
     def Upload(self, request_iterator, context):
         """Uploads one file as a client stream: the first message carries the metadata, the
-        following ones carry the bytes in chunks.
+        following ones carry the bytes in chunks (each message at most 8 MiB, gRPC's
+        per-message limit on our servers; 64 KiB to 1 MiB chunks are best). A file over the
+        service's upload limit (SALESFLOW_MAX_UPLOAD_BYTES) answers RESOURCE_EXHAUSTED naming
+        the limit, and nothing is stored. Evidence cannot be changed or deleted: a correction
+        is a new upload, and the earlier one stays in the history.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListEvidence(self, request, context):
-        """Lists the evidence recorded for an opportunity (optionally one action).
+        """Lists the evidence recorded for an opportunity (optionally one action), oldest upload
+        first: the full history, corrections and flagged files included.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

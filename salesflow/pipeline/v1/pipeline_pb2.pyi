@@ -66,18 +66,30 @@ class CompleteActionResponse(_message.Message):
     def __init__(self, state: _Optional[_Union[PipelineState, _Mapping]] = ..., points: _Optional[int] = ..., on_time: _Optional[bool] = ...) -> None: ...
 
 class UnmetRequirement(_message.Message):
-    __slots__ = ("kind", "key", "required", "provided", "message")
+    __slots__ = ("kind", "key", "required", "provided", "message", "rejected")
     KIND_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_FIELD_NUMBER: _ClassVar[int]
     PROVIDED_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REJECTED_FIELD_NUMBER: _ClassVar[int]
     kind: str
     key: str
     required: int
     provided: int
     message: str
-    def __init__(self, kind: _Optional[str] = ..., key: _Optional[str] = ..., required: _Optional[int] = ..., provided: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+    rejected: _containers.RepeatedCompositeFieldContainer[RejectedEvidence]
+    def __init__(self, kind: _Optional[str] = ..., key: _Optional[str] = ..., required: _Optional[int] = ..., provided: _Optional[int] = ..., message: _Optional[str] = ..., rejected: _Optional[_Iterable[_Union[RejectedEvidence, _Mapping]]] = ...) -> None: ...
+
+class RejectedEvidence(_message.Message):
+    __slots__ = ("evidence_id", "reason", "detail")
+    EVIDENCE_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    evidence_id: str
+    reason: str
+    detail: str
+    def __init__(self, evidence_id: _Optional[str] = ..., reason: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
 
 class CompleteActionRejection(_message.Message):
     __slots__ = ("opportunity_id", "action_key", "unmet")
