@@ -28,6 +28,7 @@ from salesflow.core.events import CONSUMERS, TRANSIENT_ERRORS, EventBus
 from salesflow.core.migrate import upgrade
 from salesflow.core.servers import (
     NatsServer,
+    free_port,
     start_dev_server_environment,
     start_time_skipping_environment,
 )
@@ -153,7 +154,11 @@ class Stack:
 
         deps = ServiceDeps(self.settings, self.sessions, self.bus, self.temporal)
         ports = self._ports()
-        evidence = await serve_evidence(deps, port=ports["evidence"])
+        evidence = await serve_evidence(
+            deps,
+            port=ports["evidence"],
+            pipeline_target=f"{self.settings.grpc_host}:{ports['pipeline']}",
+        )
         self._register(evidence)
         self._register(
             await serve_pipeline(
@@ -203,7 +208,9 @@ class Stack:
         names = ("pipeline", "evidence", "points", "ticketing")
         if self.options.fixed_ports:
             return {name: getattr(self.settings, f"{name}_port") for name in names}
-        return dict.fromkeys(names, 0)
+        # Chosen before any service starts: evidence and pipeline each need the other's
+        # address (evidence asks the pipeline service who may see a pipeline's files).
+        return {name: free_port() for name in names}
 
     def _register(self, service: RunningService) -> None:
         self.services[service.name] = service

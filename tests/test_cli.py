@@ -13,17 +13,18 @@ from salesflow.replay.export import TeamMember
 from salesflow.replay.files import photo_bytes
 from services.pipeline.directory import upsert_team
 
-REP = ["--as", "Rita Rep", "--role", "rep", "--regions", "East"]
+REP = ["--as", "Cleo Cli", "--role", "rep", "--regions", "East"]
+OTHER_REP = ["--as", "Otto Cli", "--role", "rep", "--regions", "East"]
 
 
 @pytest.fixture
 async def cli(stack, monkeypatch):
-    """Runs `salesflow ...` against the stack's services; answers (exit code, out, err)."""
+    """People of their own (the ledger is shared with other tests of the session). Runs `salesflow ...` against the stack's services; answers (exit code, out, err)."""
     await upsert_team(
         stack.sessions,
         [
-            TeamMember("Rita Rep", "Mona Manager", "East"),
-            TeamMember("Oscar Other", "Mona Manager", "East"),
+            TeamMember("Cleo Cli", "Max Cli", "East"),
+            TeamMember("Otto Cli", "Max Cli", "East"),
         ],
     )
     monkeypatch.setenv("SALESFLOW_GRPC_HOST", stack.settings.grpc_host)
@@ -43,7 +44,7 @@ async def cli(stack, monkeypatch):
 
 
 async def test_the_lock_refuses_then_accepts_through_the_cli(cli, stack, capsys, tmp_path):
-    assert await cli("pipeline", "start", "CLI-1", "--rep", "Rita Rep", "--account", "Acme") == 0
+    assert await cli("pipeline", "start", "CLI-1", "--rep", "Cleo Cli", "--account", "Acme") == 0
     out = capsys.readouterr().out
     assert "pipeline pipeline-CLI-1 started" in out
     assert "template b2b-default v1" in out
@@ -62,22 +63,14 @@ async def test_the_lock_refuses_then_accepts_through_the_cli(cli, stack, capsys,
     taken = datetime.now(UTC) + timedelta(seconds=1)
     photo.write_bytes(photo_bytes("customer site", taken))
     await asyncio.sleep(1.5)
+    upload = ["evidence", "upload", str(photo), "--opportunity", "CLI-1"]
+    upload += ["--action", "onsite_diagnosis", "--kind", "onsite_photo"]
 
-    assert (
-        await cli(
-            "evidence",
-            "upload",
-            str(photo),
-            "--opportunity",
-            "CLI-1",
-            "--action",
-            "onsite_diagnosis",
-            "--kind",
-            "onsite_photo",
-            *REP,
-        )
-        == 0
-    )
+    # Another rep may not attach files to this rep's pipeline.
+    assert await cli(*upload, *OTHER_REP) == 1
+    assert "PERMISSION_DENIED" in capsys.readouterr().err
+
+    assert await cli(*upload, *REP) == 0
     uploaded = capsys.readouterr()
     evidence_id = uploaded.out.strip()
     assert "image/jpeg" in uploaded.err

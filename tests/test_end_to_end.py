@@ -25,6 +25,7 @@ REP = Caller("Rita Rep", Role.REP, frozenset({"East"}))
 OTHER_REP = Caller("Oscar Other", Role.REP, frozenset({"East"}))
 MANAGER = Caller("Mona Manager", Role.MANAGER, frozenset({"East"}))
 LEGAL = Caller("Lee Legal", Role.LEGAL, frozenset())
+DIRECTOR = Caller("Dina Director", Role.DIRECTOR, frozenset({"*"}))
 
 
 @pytest.fixture
@@ -324,14 +325,36 @@ async def test_the_lock_counts_only_real_photos_from_people_on_the_pipeline(stac
             taken,
             b"plain text named like a photo",
         )
+        # Another rep may neither add files to this pipeline nor read its files.
+        foreign_photo = photo(f"foreign {opportunity_id}", taken)
+        for outsider in (OTHER_REP, Caller("Hana HR", Role.HR, frozenset())):
+            with pytest.raises(grpc.aio.AioRpcError) as not_theirs:
+                await upload(
+                    stack,
+                    outsider,
+                    opportunity_id,
+                    "onsite_diagnosis",
+                    "onsite_photo",
+                    None,
+                    foreign_photo,
+                )
+            assert not_theirs.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        async with channel(stack.target("evidence"), OTHER_REP) as outsider_channel:
+            with pytest.raises(grpc.aio.AioRpcError) as not_readable:
+                await evidence_pb2_grpc.EvidenceServiceStub(outsider_channel).GetEvidence(
+                    evidence_pb2.GetEvidenceRequest(evidence_id=not_a_photo)
+                )
+            assert not_readable.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+        # A director may add files anywhere, but only the rep's or manager's count.
         someone_elses = await upload(
             stack,
-            OTHER_REP,
+            DIRECTOR,
             opportunity_id,
             "onsite_diagnosis",
             "onsite_photo",
             None,
-            photo(f"foreign {opportunity_id}", taken),
+            foreign_photo,
         )
         await env.sleep(timedelta(seconds=2))
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from salesflow.core.rpc import ServiceBinding, start_server
+from salesflow.core.rpc import ServiceBinding, channel, start_server
 from salesflow.core.service import RunningService, ServiceDeps
 from salesflow.evidence.v1 import evidence_pb2_grpc
+from services.evidence.access import AccessPolicy, PipelineAccess
 from services.evidence.blobs import LocalBlobStore
 from services.evidence.service import EvidenceServicer
 from services.evidence.store import EvidenceStore
@@ -27,12 +28,22 @@ def build_store(deps: ServiceDeps) -> EvidenceStore:
     )
 
 
-async def serve(deps: ServiceDeps, *, port: int) -> RunningService:
+async def serve(
+    deps: ServiceDeps,
+    *,
+    port: int,
+    pipeline_target: str | None = None,
+    access: AccessPolicy | None = None,
+) -> RunningService:
     """Serves EvidenceService on the port (0 picks a free one).
 
-    Evidence publishes and consumes no events, so deps.bus may be None.
+    Evidence publishes and consumes no events, so deps.bus may be None. Access is checked
+    with the pipeline service at `pipeline_target` (default: the configured one) unless
+    another policy is given (the evidence service's own tests run it without pipelines).
     """
-    servicer = EvidenceServicer(build_store(deps))
+    if access is None:
+        access = PipelineAccess(channel(pipeline_target or deps.settings.target("pipeline")))
+    servicer = EvidenceServicer(build_store(deps), access)
     binding = ServiceBinding(
         servicer, evidence_pb2_grpc.add_EvidenceServiceServicer_to_server, SERVICE_NAME
     )

@@ -19,6 +19,7 @@ from salesflow.core.caller import Caller
 from salesflow.core.errors import InvalidArgument
 from salesflow.core.rpc import rpc, rpc_stream
 from salesflow.evidence.v1 import evidence_pb2, evidence_pb2_grpc
+from services.evidence.access import AccessPolicy
 from services.evidence.blobs import CHUNK_SIZE
 from services.evidence.models import EvidenceRecord
 from services.evidence.store import EvidenceStore
@@ -26,14 +27,12 @@ from services.evidence.store import EvidenceStore
 logger = logging.getLogger(__name__)
 
 
-# Limitation: any authenticated caller may upload and read any opportunity's evidence — the
-# region an opportunity belongs to is pipeline data this service does not have, so
-# caller.require_region cannot be checked here yet.
 class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
-    """EvidenceService over an EvidenceStore."""
+    """EvidenceService over an EvidenceStore; the pipeline service decides who may."""
 
-    def __init__(self, store: EvidenceStore) -> None:
+    def __init__(self, store: EvidenceStore, access: AccessPolicy) -> None:
         self._store = store
+        self._access = access
 
     @rpc
     async def Upload(
@@ -48,6 +47,8 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
         if first is None or first.WhichOneof("part") != "metadata":
             raise InvalidArgument("metadata", "the first upload message must carry the metadata")
         metadata = first.metadata
+        if metadata.opportunity_id.strip():
+            await self._access.require(caller, metadata.opportunity_id, write=True)
 
         record = await self._store.put(
             caller=caller,
@@ -72,6 +73,8 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
         caller: Caller,
     ) -> evidence_pb2.ListEvidenceResponse:
         """The evidence of an opportunity, oldest first, optionally of one action only."""
+        if request.opportunity_id.strip():
+            await self._access.require(caller, request.opportunity_id, write=False)
         records = await self._store.list(request.opportunity_id, request.action_key)
         return evidence_pb2.ListEvidenceResponse(
             evidence=[evidence_message(record) for record in records]
@@ -85,7 +88,9 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
         caller: Caller,
     ) -> evidence_pb2.Evidence:
         """One evidence record's metadata; NOT_FOUND for an unknown id."""
-        return evidence_message(await self._store.get(request.evidence_id))
+        record = await self._store.get(request.evidence_id)
+        await self._access.require(caller, record.opportunity_id, write=False)
+        return evidence_message(record)
 
     @rpc_stream
     async def Download(
@@ -95,6 +100,8 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
         caller: Caller,
     ) -> AsyncIterator[evidence_pb2.DownloadResponse]:
         """Streams a file back: its metadata first, then its bytes in 64 KiB chunks."""
+        record = await self._store.get(request.evidence_id)
+        await self._access.require(caller, record.opportunity_id, write=False)
         record, chunks = await self._store.open(request.evidence_id, chunk_size=CHUNK_SIZE)
         yield evidence_pb2.DownloadResponse(metadata=evidence_message(record))
 

@@ -55,11 +55,17 @@ class EvidenceUnderTest:
 
     def stub(self, caller: Caller | None = REP) -> evidence_pb2_grpc.EvidenceServiceStub:
         stub = evidence_pb2_grpc.EvidenceServiceStub(channel(self.target, caller))
-        # Limitation: salesflow.core.rpc.channel's interceptor reaches unary-unary calls
-        # only (grpc.aio files a multi-kind interceptor under its first kind), so the
-        # streaming calls send the identity themselves until the channel is fixed.
+        # The raw-message tests build their own calls and send the identity themselves.
         stub.identity = caller.metadata() if caller is not None else None
         return stub
+
+
+class AnyoneMayAccess:
+    """These tests are about files, not ownership: who may see which pipeline's evidence is
+    the pipeline service's answer, tested end to end in tests/test_end_to_end.py."""
+
+    async def require(self, caller: Caller, opportunity_id: str, *, write: bool) -> None:
+        return None
 
 
 async def _start(database_url, db_sessions, blob_root: Path, max_upload_bytes: int):
@@ -67,7 +73,7 @@ async def _start(database_url, db_sessions, blob_root: Path, max_upload_bytes: i
         database_url=database_url, evidence_dir=blob_root, max_upload_bytes=max_upload_bytes
     )
     deps = ServiceDeps(settings=settings, sessions=db_sessions, bus=None)
-    service = await serve(deps, port=0)
+    service = await serve(deps, port=0, access=AnyoneMayAccess())
     return EvidenceUnderTest(service, build_store(deps), blob_root)
 
 
