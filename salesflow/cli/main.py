@@ -5,6 +5,7 @@ salesflow replay DIR [--json]        replay a CRM export (sales_pipeline.csv, ..
 salesflow up                         run the stack on a local Temporal dev server
 salesflow db upgrade                 migrate the configured database
 salesflow status OPPORTUNITY_ID      a pipeline's live state, from a running stack
+salesflow template ...               the action template library (see salesflow.cli.templates)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from salesflow.cli import templates as template_commands
 from salesflow.core.logs import configure_logging
 from salesflow.core.settings import Settings, SettingsError
 
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     configure_logging(
         options.log_level
-        or ("WARNING" if options.command in ("demo", "replay") else settings.log_level)
+        or ("WARNING" if options.command in ("demo", "replay", "template") else settings.log_level)
     )
     try:
         return asyncio.run(options.handler(options, settings))
@@ -76,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="a pipeline's live state from a running stack")
     status.add_argument("opportunity_id")
     status.set_defaults(handler=_status)
+
+    template_commands.add_parser(commands)
     return parser
 
 
