@@ -35,7 +35,8 @@ class Change:
             return f"+ {where} = {self.after}" if self.field else f"+ {where} {self.after}".rstrip()
         if self.kind == REMOVED:
             return f"- {where} (was {self.before})" if self.field else f"- {where}"
-        return f"~ {where}: {self.before} -> {self.after}"
+        separator = " " if self.field else ": "
+        return f"~ {where}{separator}{self.before} -> {self.after}"
 
 
 def diff_templates(before: PipelineTemplate, after: PipelineTemplate) -> list[Change]:
@@ -54,7 +55,9 @@ def diff_templates(before: PipelineTemplate, after: PipelineTemplate) -> list[Ch
     for position, (key, action) in enumerate(new_actions.items(), start=1):
         if key not in old_actions:
             names = f"{action['name']} / {action['name_zh']}"
-            changes.append(Change(ADDED, f"action {key}", "", f"({names}) at step {position}"))
+            changes.append(
+                Change(ADDED, f"action {key}", "", after=f"({names}) at step {position}")
+            )
     for key in old_actions:
         if key not in new_actions:
             changes.append(Change(REMOVED, f"action {key}", ""))
