@@ -302,15 +302,14 @@ def _impossible(move: Move) -> TemplateChangePreview:
 
 def _reason(error: Exception) -> str:
     """One line a person can act on, for a pipeline that did not answer as hoped."""
-    if isinstance(error, WorkflowUpdateFailedError):
-        cause = error.cause
-        return getattr(cause, "message", None) or str(cause)
     if isinstance(error, WorkflowUpdateRPCTimeoutOrCancelledError):
         return "the pipeline did not answer in time (is a worker running?); retrying is safe"
     if isinstance(error, RPCError) and error.status == RPCStatusCode.NOT_FOUND:
         return "the pipeline's workflow is closed or does not exist"
     message = str(error)
-    if "not found" in message.lower() and (PREVIEW_QUERY in message or CHANGE_UPDATE in message):
+    if isinstance(error, WorkflowUpdateFailedError):
+        message = getattr(error.cause, "message", None) or str(error.cause)
+    if "not found" in message and (PREVIEW_QUERY in message or CHANGE_UPDATE in message):
         return "the pipeline's worker does not support template changes yet"
     return message
 
