@@ -91,10 +91,12 @@ def resolve_calendars(
     for spec in specs:
         try:
             resolved.append(calendars.resolve_calendar(spec, years))
-        except NotImplementedError:
+        except NotImplementedError as error:
+            if error.args:
+                raise
             # TEMPORARY (templates branch, remove when the timerules branch is merged):
-            # resolve_calendar is not written yet, so only the company's own extra days are
-            # resolved and no year counts as resolved.
+            # resolve_calendar is still the bare stub, so only the company's own extra days
+            # are resolved and no year counts as resolved.
             resolved.append(
                 replace(
                     spec,
@@ -158,11 +160,14 @@ class TemplateStore:
         if problems:
             raise TemplateRejected(problems)
         now = self._clock()
-        resolved = replace(
-            template,
-            version=0,
-            calendars=resolve_calendars(template.calendars, resolution_years(now)),
-        )
+        try:
+            resolved_calendars = resolve_calendars(template.calendars, resolution_years(now))
+        except Exception as error:
+            # The holiday package refused a calendar validation let through; say which.
+            raise TemplateRejected(
+                [Problem("calendars", f"holidays could not be resolved: {error}")]
+            ) from error
+        resolved = replace(template, version=0, calendars=resolved_calendars)
         sha256 = content_sha256(resolved)
         source_yaml = source_yaml or dump_template(template)
 

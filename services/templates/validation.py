@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from salesflow.calendars import resolve_calendar
 from services.templates.problems import Problem
 from services.templates.yaml_format import FIELD_ORDER, read_template
 from workflows.pipeline.template import (
@@ -231,11 +232,26 @@ def _check_calendar(add, path: str, calendar: CalendarSpec) -> None:
             f"{calendar.holiday_country!r} is not a two-letter country code (e.g. CN), "
             "or leave it empty for none",
         )
+    elif calendar.holiday_country:
+        _check_holiday_country(add, f"{path}.holiday_country", calendar.holiday_country)
 
     days_off = _check_dates(add, f"{path}.extra_days_off", calendar.extra_days_off)
     workdays = _check_dates(add, f"{path}.extra_workdays", calendar.extra_workdays)
     for both in sorted(days_off & workdays):
         add(f"{path}.extra_workdays", f"{both} is also listed in extra_days_off")
+
+
+def _check_holiday_country(add, path: str, country: str) -> None:
+    """Asks the holiday package (as saving will) whether it knows the country's holidays."""
+    probe = CalendarSpec(holiday_country=country)
+    try:
+        resolve_calendar(probe, (dt.date.today().year,))
+    except NotImplementedError as error:
+        if error.args:
+            add(path, f"no public holidays are known for {country!r}: {error}")
+        # TEMPORARY (templates branch): the bare stub of resolve_calendar knows nothing yet.
+    except Exception as error:  # the package's own refusal, whatever its type
+        add(path, f"no public holidays are known for {country!r}: {error}")
 
 
 def _check_dates(add, path: str, dates: tuple[str, ...]) -> set[str]:
