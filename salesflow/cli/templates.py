@@ -294,8 +294,13 @@ async def _diff(options, settings: Settings) -> int:
     if text is None:
         return 2
     if text:
+        from services.templates.yaml_format import read_template
+
+        draft, _problems = read_template(text)
         request = templates_pb2.DiffVersionsRequest(
-            draft_yaml=text, from_version=options.from_version
+            template_id=draft.template_id if draft else "",
+            draft_yaml=text,
+            from_version=options.from_version,
         )
     elif len(options.versions) == 2:
         request = templates_pb2.DiffVersionsRequest(
@@ -310,7 +315,7 @@ async def _diff(options, settings: Settings) -> int:
     async def call(stub) -> int:
         diff = await stub.DiffVersions(request, timeout=CALL_TIMEOUT_SECONDS)
         after = f"v{diff.to_version}" if diff.to_version else str(path)
-        print(f"{request.template_id or 'draft'}: v{diff.from_version} -> {after}")
+        print(f"{request.template_id}: v{diff.from_version} -> {after}")
         for line in diff.lines:
             print(f"  {line}")
         if not diff.lines:
@@ -339,8 +344,9 @@ async def _usage(options, settings: Settings) -> int:
     return await _call(options, settings, call)
 
 
-async def _migration_requests(options, stub) -> list:
-    """One request per source version: named pipelines, one version, or all of them."""
+async def _migration_requests(options, stub) -> list | None:
+    """One request per source version: named pipelines, one version, or all of them; None
+    when the options name none of these."""
     from salesflow.templates.v1 import templates_pb2
 
     base = {"template_id": options.template_id, "to_version": options.to_version}
@@ -351,7 +357,7 @@ async def _migration_requests(options, stub) -> list:
             )
         ]
     if not options.all:
-        return []
+        return None
     usage = await stub.ListTemplateUsage(
         templates_pb2.ListTemplateUsageRequest(template_id=options.template_id),
         timeout=CALL_TIMEOUT_SECONDS,
@@ -368,11 +374,19 @@ async def _preview(options, settings: Settings) -> int:
 
     async def call(stub) -> int:
         requests = await _migration_requests(options, stub)
-        if not requests:
+        if requests is None:
             print("salesflow: name --pipeline OPP, --from N or --all", file=sys.stderr)
             return 2
+        if not requests:
+            print(
+                f"nothing to do: no running pipeline of {options.template_id} is on "
+                f"another version than v{options.to_version}"
+            )
+            return 0
         for request in requests:
             preview = await stub.PreviewMigration(request, timeout=CALL_TIMEOUT_SECONDS)
+            if not preview.pipelines:
+                print(f"no running pipelines of {request.template_id} on v{request.from_version}")
             for item in preview.pipelines:
                 verdict = "possible" if item.possible else "NOT possible"
                 print(
@@ -403,12 +417,20 @@ def _local(deadline, field: str, zone: ZoneInfo) -> str:
 async def _migrate(options, settings: Settings) -> int:
     async def call(stub) -> int:
         requests = await _migration_requests(options, stub)
-        if not requests:
+        if requests is None:
             print("salesflow: name --pipeline OPP, --from N or --all", file=sys.stderr)
             return 2
+        if not requests:
+            print(
+                f"nothing to do: no running pipeline of {options.template_id} is on "
+                f"another version than v{options.to_version}"
+            )
+            return 0
         failed = 0
         for request in requests:
             moved = await stub.MigratePipelines(request, timeout=CALL_TIMEOUT_SECONDS)
+            if not moved.pipelines:
+                print(f"no running pipelines of {request.template_id} on v{request.from_version}")
             for item in moved.pipelines:
                 if item.moved:
                     versions = f"v{item.from_version} -> v{item.to_version}"

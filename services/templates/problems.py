@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, order=True)
@@ -10,6 +10,8 @@ class Problem:
     # Where, in the file's terms: "actions[3].time.escalations[1].to"; "" for the file.
     path: str
     message: str
+    # A path whose own problem makes this one a mere consequence (not reported then).
+    follows_from: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message

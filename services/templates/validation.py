@@ -84,7 +84,10 @@ def check_template_text(text: str) -> CheckedTemplate:
     meaning = [
         problem
         for problem in validate_template(template)
-        if not any(_within(problem.path, known.path) for known in shape_problems)
+        if not any(
+            _within(problem.path, known.path) or problem.follows_from == known.path
+            for known in shape_problems
+        )
     ]
     return CheckedTemplate(template, _ordered(shape_problems + meaning))
 
@@ -113,7 +116,9 @@ def _ordered(problems: list[Problem]) -> list[Problem]:
 def validate_template(template: PipelineTemplate) -> list[Problem]:
     """Every problem of meaning in a template (empty when it may be saved)."""
     problems: list[Problem] = []
-    add = lambda path, message: problems.append(Problem(path, message))  # noqa: E731
+
+    def add(path: str, message: str | Problem) -> None:
+        problems.append(message if isinstance(message, Problem) else Problem(path, message))
 
     if not TEMPLATE_ID.match(template.template_id):
         add("id", _template_id_rule(template.template_id))
@@ -350,7 +355,15 @@ def _check_action(add, path: str, action: ActionTemplate, calendar_ids: set[str]
     _check_hours(add, f"{time}.warning_hours", action.warning_hours)
     _check_hours(add, f"{time}.due_hours", action.due_hours)
     if action.warning_hours > 0 and action.due_hours <= 0:
-        add(f"{time}.warning_hours", "a warning needs due_hours (it warns of the deadline)")
+        problems_of_due = f"{time}.due_hours"
+        add(
+            f"{time}.warning_hours",
+            Problem(
+                f"{time}.warning_hours",
+                "a warning needs due_hours (it warns of the deadline)",
+                follows_from=problems_of_due,
+            ),
+        )
     elif 0 < action.due_hours <= action.warning_hours:
         add(
             f"{time}.warning_hours",
