@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -198,3 +200,29 @@ def test_a_diff_names_each_action_and_field_that_changed():
     assert "- action solution_demo" in lines
     assert "~ action objection_handling: time.due_hours 48 -> 24" in lines
     assert diff_templates(before, before) == []
+
+
+def salesflow_cli(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "salesflow.cli.main", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_cli_starts_from_a_preset_and_validates_offline(tmp_path):
+    preset = salesflow_cli(
+        "template", "export", "b2b-library", "--preset", "-o", "mine.yaml", cwd=tmp_path
+    )
+    assert preset.returncode == 0, preset.stderr
+    valid = salesflow_cli("template", "validate", "mine.yaml", cwd=tmp_path)
+    assert valid.returncode == 0 and "17 actions" in valid.stdout
+
+    (tmp_path / "bad.yaml").write_text(EVERY_PROBLEM, encoding="utf-8")
+    invalid = salesflow_cli("template", "validate", "bad.yaml", cwd=tmp_path)
+    assert invalid.returncode == 1
+    assert "15 problem(s); nothing would be saved" in invalid.stdout
+    assert "  actions[0].time.escalations[0].to: unknown role 'boss'" in invalid.stdout
+    assert "Traceback" not in invalid.stdout + invalid.stderr
