@@ -131,6 +131,7 @@ class Stack:
         from services.evidence.server import serve as serve_evidence
         from services.pipeline.server import serve as serve_pipeline
         from services.points.server import serve as serve_points
+        from services.templates.server import serve as serve_templates
         from services.ticketing.server import serve as serve_ticketing
 
         # The database first: nothing runs on a schema that is not migrated.
@@ -154,6 +155,8 @@ class Stack:
 
         deps = ServiceDeps(self.settings, self.sessions, self.bus, self.temporal)
         ports = self._ports()
+        # Templates first: it seeds the default template pipelines start on.
+        self._register(await serve_templates(deps, port=ports["templates"]))
         evidence = await serve_evidence(
             deps,
             port=ports["evidence"],
@@ -205,7 +208,7 @@ class Stack:
         logger.info("worker process started pid=%s", process.pid)
 
     def _ports(self) -> dict[str, int]:
-        names = ("pipeline", "evidence", "points", "ticketing")
+        names = ("pipeline", "evidence", "points", "ticketing", "templates")
         if self.options.fixed_ports:
             return {name: getattr(self.settings, f"{name}_port") for name in names}
         # Chosen before any service starts: evidence and pipeline each need the other's

@@ -7,6 +7,7 @@ salesflow db upgrade                 migrate the configured database
 salesflow status OPPORTUNITY_ID      a pipeline's live state, from a running stack
 salesflow pipeline start|complete|show|reply|close ...   act on pipelines of a running stack
 salesflow evidence upload|list ...   evidence files of a running stack
+salesflow template ...               the action template library (see salesflow.cli.templates)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from salesflow.cli import pipelines
+from salesflow.cli import templates as template_commands
 from salesflow.core.logs import configure_logging
 from salesflow.core.settings import Settings, SettingsError
 
@@ -82,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     status.set_defaults(handler=_status)
 
     pipelines.register(commands)
+    template_commands.add_parser(commands)
     return parser
 
 

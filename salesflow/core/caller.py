@@ -1,7 +1,8 @@
 """Who is calling: identity, role and regions carried on every gRPC call as metadata.
 
     x-salesflow-caller-id       the person's id, e.g. "Anna Snelling"
-    x-salesflow-caller-role     rep | manager | director | legal | logistics | hr | admin
+    x-salesflow-caller-role     rep | manager | director | legal | logistics | hr |
+                                sales_ops | admin
     x-salesflow-caller-regions  comma-separated regions the caller may act in ("*" for all)
 
 Limitation: the metadata is trusted as sent — there is no token verification yet; a
@@ -28,13 +29,24 @@ class Role(StrEnum):
     LEGAL = "legal"
     LOGISTICS = "logistics"
     HR = "hr"
+    # Sales operations: maintains the action template library and moves running pipelines
+    # between its versions; reads pipelines everywhere but never acts on them as a seller.
+    SALES_OPS = "sales_ops"
     ADMIN = "admin"
     # The platform itself (replay, workflows, consumers); never accepted from the wire.
     SYSTEM = "system"
 
 
 # Roles that see every region whatever their region list says.
-ALL_REGION_ROLES = {Role.DIRECTOR, Role.ADMIN, Role.SYSTEM, Role.HR, Role.LEGAL, Role.LOGISTICS}
+ALL_REGION_ROLES = {
+    Role.DIRECTOR,
+    Role.ADMIN,
+    Role.SYSTEM,
+    Role.HR,
+    Role.LEGAL,
+    Role.LOGISTICS,
+    Role.SALES_OPS,
+}
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from salesflow.core.errors import (
 from salesflow.core.oplog import append_operation
 from salesflow.pipeline.v1 import pipeline_pb2
 from services.pipeline.models import Person
-from workflows.pipeline.template import DEFAULT_TEMPLATE_ID, PipelineTemplate, default_template
+from workflows.pipeline.template import DEFAULT_TEMPLATE_ID, PipelineTemplate
 from workflows.pipeline.types import (
     AnswerInput,
     CloseInput,
@@ -68,6 +68,8 @@ WORKER_ANSWER_TIMEOUT = timedelta(seconds=15)
 
 # Resolves evidence ids to what the lock needs; raises NotFound for unknown ids.
 EvidenceLookup = Callable[[Sequence[str]], Awaitable[list[EvidenceItem]]]
+# The latest saved version of a template by id; raises NotFound for an unknown template.
+TemplateLookup = Callable[[str], Awaitable[PipelineTemplate]]
 
 
 @dataclass
@@ -84,16 +86,15 @@ class PipelineCommands:
         sessions: async_sessionmaker[AsyncSession],
         task_queue: str,
         evidence_lookup: EvidenceLookup,
+        template_lookup: TemplateLookup,
         search_attributes: bool = False,
-        templates: dict[str, PipelineTemplate] | None = None,
     ) -> None:
         self._temporal = temporal
         self._sessions = sessions
         self._task_queue = task_queue
         self._evidence_lookup = evidence_lookup
         self._search_attributes = search_attributes
-        # Limitation: only the built-in template until the template library service exists.
-        self._templates = templates or {DEFAULT_TEMPLATE_ID: default_template()}
+        self._template_lookup = template_lookup
         self._people: dict[str, tuple[Person, float]] = {}
 
     async def start(
@@ -110,9 +111,7 @@ class PipelineCommands:
         """Starts one pipeline per opportunity; a second start returns the first."""
         opportunity_id = _checked_id(opportunity_id, "opportunity_id")
         rep_id = require(rep_id, "rep_id")
-        template = self._templates.get(template_id or DEFAULT_TEMPLATE_ID)
-        if template is None:
-            raise NotFound(f"template {template_id!r} does not exist")
+        template_id = template_id.strip() or DEFAULT_TEMPLATE_ID
 
         if caller.role not in SALES_ROLES:
             raise PermissionDenied(f"role {caller.role.value} may not start pipelines")
@@ -122,6 +121,8 @@ class PipelineCommands:
         caller.require_region(rep.region)
         if caller.role is Role.REP and caller.id != rep_id:
             raise InvalidArgument("rep_id", "a rep starts pipelines only for themself")
+        # The latest version now; the pipeline keeps it whatever is saved later.
+        template = await self._template_lookup(template_id)
 
         workflow_id = workflow_id_for(opportunity_id)
         pipeline_input = PipelineInput(
@@ -148,7 +149,16 @@ class PipelineCommands:
             return StartResult(workflow_id=workflow_id, already_running=True)
 
         if caller.role is not Role.SYSTEM:
-            await self._log(caller, "pipeline.started", opportunity_id, {"rep_id": rep_id})
+            await self._log(
+                caller,
+                "pipeline.started",
+                opportunity_id,
+                {
+                    "rep_id": rep_id,
+                    "template_id": template_id,
+                    "template_version": template.version,
+                },
+            )
         logger.info("pipeline started opportunity=%s rep=%s", opportunity_id, rep_id)
         return StartResult(workflow_id=workflow_id, already_running=False)
 

@@ -9,16 +9,23 @@ from salesflow.pipeline.v1 import pipeline_pb2_grpc
 from services.pipeline import projection
 from services.pipeline.commands import PipelineCommands
 from services.pipeline.service import EvidenceClient, PipelineServicer
+from services.templates.store import TemplateStore
 
 SERVICE_NAME = "salesflow.pipeline.v1.PipelineService"
 
 
-def commands_for(deps: ServiceDeps, evidence_lookup) -> PipelineCommands:
+def commands_for(
+    deps: ServiceDeps, evidence_lookup, templates: TemplateStore | None = None
+) -> PipelineCommands:
+    """The pipeline domain on the service's parts. Templates are read from the template
+    library's tables (read-only; the template service owns and writes them)."""
+    templates = templates or TemplateStore(deps.sessions)
     return PipelineCommands(
         temporal=deps.temporal,
         sessions=deps.sessions,
         task_queue=deps.settings.task_queue,
         evidence_lookup=evidence_lookup,
+        template_lookup=templates.template,
         search_attributes=deps.settings.search_attributes,
     )
 
@@ -28,11 +35,12 @@ async def serve(
 ) -> RunningService:
     """Serves PipelineService; evidence ids are resolved through the evidence service."""
     evidence = EvidenceClient(channel(evidence_target or deps.settings.target("evidence")))
-    commands = commands_for(deps, evidence.lookup)
+    templates = TemplateStore(deps.sessions)
+    commands = commands_for(deps, evidence.lookup, templates)
     server = await start_server(
         [
             ServiceBinding(
-                PipelineServicer(commands, deps.sessions),
+                PipelineServicer(commands, deps.sessions, templates),
                 pipeline_pb2_grpc.add_PipelineServiceServicer_to_server,
                 SERVICE_NAME,
             )

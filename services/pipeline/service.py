@@ -16,16 +16,13 @@ from salesflow.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
 from services.pipeline import projection
 from services.pipeline.commands import PipelineCommands
-from workflows.pipeline.template import default_template
+from services.templates.store import TemplateStore
 from workflows.pipeline.types import (
     AnswerInput,
     EvidenceItem,
     PipelineSnapshot,
     workflow_id_for,
 )
-
-# Limitation: only the built-in template's actions until the template library exists.
-KNOWN_ACTIONS = frozenset(default_template().action_keys)
 
 
 def _timestamp(message, field: str, value: datetime | None) -> None:
@@ -118,9 +115,10 @@ class EvidenceClient:
 
 
 class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
-    def __init__(self, commands: PipelineCommands, sessions) -> None:
+    def __init__(self, commands: PipelineCommands, sessions, templates: TemplateStore) -> None:
         self._commands = commands
         self._sessions = sessions
+        self._templates = templates
 
     @rpc
     async def StartPipeline(self, request, context, caller):
@@ -194,10 +192,14 @@ class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
             if rep_id and rep_id != caller.id:
                 raise InvalidArgument("rep_id", "a rep lists only their own pipelines")
             rep_id = caller.id
-        if request.current_action and request.current_action not in KNOWN_ACTIONS:
-            raise InvalidArgument(
-                "current_action", f"unknown action; known: {', '.join(sorted(KNOWN_ACTIONS))}"
-            )
+        if request.current_action:
+            known = await self._templates.known_action_keys()
+            if request.current_action not in known:
+                raise InvalidArgument(
+                    "current_action",
+                    f"no template has action {request.current_action!r}; "
+                    f"known: {', '.join(sorted(known))}",
+                )
         if request.page_token and not request.page_token.isprintable():
             raise InvalidArgument("page_token", "is not a token this service issued")
         rows, next_token = await projection.list_pipelines(

@@ -127,6 +127,9 @@ class ActionTemplate:
     tickets: tuple[TicketRule, ...] = ()
     points_on_completion: int = 5
     points_when_overdue: int = -2
+    # Completing this action wins the pipeline. Declarative: validation refuses any action
+    # listed after it (it could never be reached), so the workflow needs no branch for it.
+    terminal: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,7 @@ def default_template() -> PipelineTemplate:
                 ),
             ),
             tickets=(TicketRule("legal", "contract_review", 120),),
+            terminal=True,
         ),
     )
     return PipelineTemplate(

@@ -1,0 +1,1 @@
+"""The template service: the library of action templates and their immutable versions."""
