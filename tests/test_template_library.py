@@ -15,14 +15,13 @@ import grpc
 import pytest
 
 from salesflow.core.caller import Caller, Role
-from salesflow.core.rpc import channel, rejection_detail
+from salesflow.core.rpc import channel
 from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
 from salesflow.replay.export import TeamMember
 from salesflow.replay.files import document_bytes
 from salesflow.templates.v1 import templates_pb2, templates_pb2_grpc
 from services.pipeline.directory import upsert_team
 from tests.conftest import eventually
-from tests.test_end_to_end import upload
 from workflows.pipeline.workflow import PipelineWorkflow
 
 REP = Caller("Tina Template", Role.REP, frozenset({"North"}))
@@ -64,7 +63,10 @@ async def salesflow(stack, *args: str, cwd: Path) -> tuple[int, str, str]:
     environment = {
         **os.environ,
         "SALESFLOW_GRPC_HOST": stack.settings.grpc_host,
-        "SALESFLOW_TEMPLATES_PORT": str(stack.services["templates"].port),
+        **{
+            f"SALESFLOW_{name.upper()}_PORT": str(service.port)
+            for name, service in stack.services.items()
+        },
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -128,51 +130,74 @@ async def test_from_the_cli_a_custom_step_is_added_and_its_lock_refuses_then_acc
     code, out, _ = await salesflow(stack, "template", "versions", template_id, cwd=tmp_path)
     assert out.count(f"{template_id} v") == 1 and "cold chain" in out
 
+    # The rest as the rep, still from the CLI alone: start, refused, upload, accepted.
+    rep = ("--as", REP.id, "--role", "rep", "--regions", "North")
     opportunity_id = f"CC{uuid.uuid4().hex[:6].upper()}"
-    started = await start(stack, opportunity_id, template_id)
-    assert (started.state.template_id, started.state.template_version) == (template_id, 1)
-    assert [a.key for a in started.state.actions][:3] == [
-        "appointment",
-        "cold_chain_plan",
-        "onsite_diagnosis",
-    ]
-    assert started.state.actions[1].name_zh == "冷链运输方案确认"
+    code, out, err = await salesflow(
+        stack,
+        "pipeline",
+        "start",
+        opportunity_id,
+        "--rep",
+        REP.id,
+        "--template",
+        template_id,
+        *rep,
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    assert f"template {template_id} v1" in out
+    assert out.index("appointment") < out.index("cold_chain_plan") < out.index("onsite_diagnosis")
 
     # A later version does not change the running pipeline.
     await import_file(stack, file.read_text().replace("due_hours: 16", "due_hours: 24"))
 
-    async with channel(stack.target("pipeline"), REP) as rep_channel:
-        pipelines = pipeline_pb2_grpc.PipelineServiceStub(rep_channel)
-        await pipelines.CompleteAction(
-            pipeline_pb2.CompleteActionRequest(
-                opportunity_id=opportunity_id, action_key="appointment"
-            )
-        )
-        cold_chain = pipeline_pb2.CompleteActionRequest(
-            opportunity_id=opportunity_id, action_key="cold_chain_plan"
-        )
-        with pytest.raises(grpc.aio.AioRpcError) as locked:
-            await pipelines.CompleteAction(cold_chain)
-        assert locked.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-        rejection = rejection_detail(locked.value, pipeline_pb2.CompleteActionRejection)
-        assert [(u.kind, u.key, u.required, u.provided) for u in rejection.unmet] == [
-            ("evidence", "cold_chain_plan", 1, 0)
-        ]
+    code, out, err = await salesflow(
+        stack, "pipeline", "complete", opportunity_id, "appointment", *rep, cwd=tmp_path
+    )
+    assert code == 0, err
+    code, out, err = await salesflow(
+        stack, "pipeline", "complete", opportunity_id, "cold_chain_plan", *rep, cwd=tmp_path
+    )
+    assert code == 1
+    assert "cold_chain_plan is locked until:" in err
+    assert "- evidence cold_chain_plan: 0/1" in err
 
-        plan = await upload(
-            stack,
-            REP,
-            opportunity_id,
-            "cold_chain_plan",
-            "cold_chain_plan",
-            None,
-            document_bytes(f"cold chain plan {opportunity_id}"),
-        )
-        cold_chain.evidence_ids.append(plan)
-        done = await pipelines.CompleteAction(cold_chain)
-        assert done.points == 8
-        assert done.state.current_action == "onsite_diagnosis"
-        assert done.state.template_version == 1
+    plan_file = tmp_path / "cold-chain-plan.pdf"
+    plan_file.write_bytes(document_bytes(f"cold chain plan {opportunity_id}"))
+    code, out, err = await salesflow(
+        stack,
+        "evidence",
+        "upload",
+        str(plan_file),
+        "--opportunity",
+        opportunity_id,
+        "--action",
+        "cold_chain_plan",
+        "--kind",
+        "cold_chain_plan",
+        *rep,
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    plan = out.strip()
+    assert "application/pdf" in err
+
+    code, out, err = await salesflow(
+        stack,
+        "pipeline",
+        "complete",
+        opportunity_id,
+        "cold_chain_plan",
+        "--evidence",
+        plan,
+        *rep,
+        cwd=tmp_path,
+    )
+    assert code == 0, err
+    assert "cold_chain_plan completed (on time, +8 points)" in out
+    assert "at onsite_diagnosis" in out
+    assert f"template {template_id} v1" in out
 
     async def listed():
         code, out, _ = await salesflow(stack, "template", "usage", template_id, cwd=tmp_path)
