@@ -5,6 +5,7 @@ salesflow replay DIR [--json]        replay a CRM export (sales_pipeline.csv, ..
 salesflow up                         run the stack on a local Temporal dev server
 salesflow db upgrade                 migrate the configured database
 salesflow status OPPORTUNITY_ID      a pipeline's live state, from a running stack
+salesflow pipeline pause|resume ID   pause or resume the current action (salesflow/cli/pause.py)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
 
+from salesflow.cli.pause import add_pause_commands
 from salesflow.core.logs import configure_logging
 from salesflow.core.settings import Settings, SettingsError
 
@@ -70,12 +72,19 @@ def _parser() -> argparse.ArgumentParser:
 
     team = commands.add_parser("team", help="the team directory (reps, managers, regions)")
     team.add_argument("action", choices=["import"])
-    team.add_argument("file", type=Path, help="a CSV with sales_agent,manager,regional_office")
+    team.add_argument(
+        "file",
+        type=Path,
+        help="a CSV with sales_agent,manager,regional_office and optionally time_zone (IANA)",
+    )
     team.set_defaults(handler=_team)
 
     status = commands.add_parser("status", help="a pipeline's live state from a running stack")
     status.add_argument("opportunity_id")
     status.set_defaults(handler=_status)
+
+    pipeline = commands.add_parser("pipeline", help="act on one pipeline of a running stack")
+    add_pause_commands(pipeline.add_subparsers(dest="pipeline_command", required=True))
     return parser
 
 
