@@ -77,6 +77,7 @@ class ClockDeadline:
     at: datetime
     level: int = 0  # escalations: the level (1 = first)
     number: int = 0  # reminders: which reminder of the rule (1 = first)
+    rule: str = ""  # reminders: the rule's key
 
 
 def valid_zone(name: str) -> bool:
@@ -151,8 +152,27 @@ def next_reminders(
         if rule.max_times and number > rule.max_times:
             continue
         at = reminder_at(rule, clock, started_at=started_at, held_time=held_time, number=number)
-        deadlines.append(ClockDeadline(reminder_key(rule), at, number=number))
+        deadlines.append(ClockDeadline(reminder_key(rule), at, number=number, rule=rule.key))
     return deadlines
+
+
+def latest_reminder(
+    rule: ReminderRule,
+    clock: Clock,
+    *,
+    started_at: datetime,
+    held_time: timedelta,
+    now: datetime,
+    sent: int,
+) -> ClockDeadline | None:
+    """The latest reminder of the rule due by `now` and not sent yet, if any."""
+    number = latest_reminder_due(
+        rule, clock, started_at=started_at, held_time=held_time, now=now, sent=sent
+    )
+    if not number:
+        return None
+    at = reminder_at(rule, clock, started_at=started_at, held_time=held_time, number=number)
+    return ClockDeadline(reminder_key(rule), at, number=number, rule=rule.key)
 
 
 def latest_reminder_due(

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         ROLE_REP,
         ROLE_SALES_DIRECTOR,
         PipelineTemplate,
+        TicketRule,
     )
     from workflows.pipeline.types import (
         ActionSnapshot,
@@ -393,8 +394,9 @@ class PipelineWorkflow:
             before = {deadline.key: deadline.at for deadline in self._deadline_view()}
             try:
                 after = {deadline.key: deadline.at for deadline in self._deadline_view(template)}
-            except ValueError as error:
-                # e.g. a calendar without working time: the move would stop every clock.
+            except (ValueError, KeyError) as error:
+                # A calendar without working time or an unknown zone (ZoneInfoNotFoundError
+                # is a KeyError): the move would stop every clock.
                 preview.problems.append(f"the new version's clocks cannot run: {error}")
                 after = {}
             preview.deadlines = [
@@ -453,9 +455,7 @@ class PipelineWorkflow:
             at=now,
         )
         # Tickets the new version's current action asks for are requested now.
-        action = template.actions[self._current]
-        for key in self._request_tickets(self._current):
-            rule = next(rule for rule in action.tickets if key.endswith(f":{rule.department}"))
+        for rule in self._request_tickets(self._current):
             self._announce_ticket(self._current, rule, at=now)
         return self.state()
 
@@ -527,10 +527,10 @@ class PipelineWorkflow:
             self._open_action(following, self._now())
         self._current = following
 
-    def _request_tickets(self, index: int) -> list[str]:
+    def _request_tickets(self, index: int) -> list[TicketRule]:
         """Opens the tickets the action's rules ask for and it does not have yet."""
         action = self._template.actions[index]
-        opened = []
+        opened: list[TicketRule] = []
         for rule in action.tickets:
             key = f"{self._input.opportunity_id}:{action.key}:{rule.department}"
             if key in self._tickets:
@@ -541,7 +541,7 @@ class PipelineWorkflow:
                 action_key=action.key,
                 status="requested",
             )
-            opened.append(key)
+            opened.append(rule)
         return opened
 
     def _announce_action(self, index: int) -> None:
@@ -557,7 +557,7 @@ class PipelineWorkflow:
         for rule in action.tickets:
             self._announce_ticket(index, rule, at=snapshot.started_at)
 
-    def _announce_ticket(self, index: int, rule, *, at: datetime | None) -> None:
+    def _announce_ticket(self, index: int, rule: TicketRule, *, at: datetime | None) -> None:
         action = self._template.actions[index]
         key = f"{self._input.opportunity_id}:{action.key}:{rule.department}"
         self._record(
@@ -723,28 +723,26 @@ class PipelineWorkflow:
             at=when,
         )
 
-    def _remind(self, index: int, clock: ClockDeadline, now: datetime) -> None:
+    def _remind(self, index: int, due: ClockDeadline, now: datetime) -> None:
         """Sends the latest reminder of a rule that is due (missed ones are not repeated)."""
         action = self._template.actions[index]
-        rule_key = clock.key.removeprefix("reminder:")
-        rule = next(rule for rule in action.reminders if rule.key == rule_key)
+        rule = next(rule for rule in action.reminders if rule.key == due.rule)
         snapshot = self._actions[index]
-        rule_clock = deadlines.action_clock(self._template, action, self._zone)
-        held = deadlines.held(rule_clock, self._pauses[action.key], since=snapshot.started_at)
+        clock = deadlines.action_clock(self._template, action, self._zone)
         sent = self._reminders_sent[action.key]
-        number = deadlines.latest_reminder_due(
+        latest = deadlines.latest_reminder(
             rule,
-            rule_clock,
+            clock,
             started_at=snapshot.started_at,
-            held_time=held,
+            held_time=deadlines.held(clock, self._pauses[action.key], since=snapshot.started_at),
             now=now,
             sent=sent.get(rule.key, 0),
         )
-        when = deadlines.reminder_at(
-            rule, rule_clock, started_at=snapshot.started_at, held_time=held, number=number
-        )
+        # `due` has fallen due, so there is a latest one (at least its number).
+        assert latest is not None
+        number, when = latest.number, latest.at
         sent[rule.key] = number
-        self._fired[f"{self._action_ref(index)}:{clock.key}:{number}"] = when
+        self._fired[self._clock_key(index, latest)] = when
         self._reminders += 1
         people = [self._person_for(role) for role in rule.to_roles]
         self._record(
