@@ -309,8 +309,7 @@ class PipelineCommands:
         if snapshot.outcome != "open":
             # Refused here: a finished workflow cannot answer an update's validator.
             raise FailedPrecondition(
-                f"pipeline {opportunity_id!r} is closed ({snapshot.outcome}); "
-                "it takes no changes"
+                f"pipeline {opportunity_id!r} is closed ({snapshot.outcome}); it takes no changes"
             )
         return handle
 
