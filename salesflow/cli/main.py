@@ -76,7 +76,11 @@ def _parser() -> argparse.ArgumentParser:
 
     team = commands.add_parser("team", help="the team directory (reps, managers, regions)")
     team.add_argument("action", choices=["import"])
-    team.add_argument("file", type=Path, help="a CSV with sales_agent,manager,regional_office")
+    team.add_argument(
+        "file",
+        type=Path,
+        help="a CSV with sales_agent,manager,regional_office and optionally time_zone (IANA)",
+    )
     team.set_defaults(handler=_team)
 
     status = commands.add_parser("status", help="a pipeline's live state from a running stack")

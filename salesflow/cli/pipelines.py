@@ -86,6 +86,21 @@ def register(commands) -> None:
     reply.add_argument("--note", default="")
     reply.set_defaults(handler=_reply)
 
+    pause = verbs.add_parser(
+        "pause", help="pause the current action's clocks (e.g. waiting for approval)"
+    )
+    pause.add_argument("opportunity_id")
+    pause.add_argument("--reason", required=True, help="why the clocks stop (recorded)")
+    pause.add_argument("--action", default="", help="guard: the action expected to be current")
+    pause.set_defaults(handler=_pause)
+
+    resume = verbs.add_parser(
+        "resume", help="resume a paused action; its deadlines move out by the paused time"
+    )
+    resume.add_argument("opportunity_id")
+    resume.add_argument("--action", default="", help="guard: the action expected to be current")
+    resume.set_defaults(handler=_resume)
+
     close = verbs.add_parser("close", help="close a pipeline as lost")
     close.add_argument("opportunity_id")
     close.add_argument("--reason", required=True)
@@ -210,6 +225,32 @@ async def _reply(options, settings: Settings) -> int:
     return 0
 
 
+async def _pause(options, settings: Settings) -> int:
+    request = pipeline_pb2.PauseActionRequest(
+        opportunity_id=options.opportunity_id, action_key=options.action, reason=options.reason
+    )
+    return await _change(options, settings, "PauseAction", request)
+
+
+async def _resume(options, settings: Settings) -> int:
+    request = pipeline_pb2.ResumeActionRequest(
+        opportunity_id=options.opportunity_id, action_key=options.action
+    )
+    return await _change(options, settings, "ResumeAction", request)
+
+
+async def _change(options, settings: Settings, method: str, request) -> int:
+    """One state-changing call that answers the pipeline's state."""
+    async with _pipeline_stub(settings, options) as open_channel:
+        stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
+        try:
+            state = await getattr(stub, method)(request, timeout=RPC_TIMEOUT_SECONDS)
+        except grpc.aio.AioRpcError as error:
+            return _fail(error)
+    print_state(state)
+    return 0
+
+
 async def _close(options, settings: Settings) -> int:
     async with _pipeline_stub(settings, options) as open_channel:
         stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
@@ -292,10 +333,24 @@ def _describe_evidence(evidence: evidence_pb2.Evidence) -> str:
 def print_state(state: pipeline_pb2.PipelineState) -> None:
     print(f"{state.opportunity_id}  rep {state.rep_id} ({state.region})  outcome {state.outcome}")
     print(f"  template {state.template_id} v{state.template_version}")
-    if state.current_action:
-        print(f"  at {state.current_action} since {state.current_since.ToDatetime().isoformat()}Z")
+    current = next((a for a in state.actions if a.key == state.current_action), None)
+    if current is not None:
+        since = current.started_at.ToDatetime().isoformat() + "Z"
+        status = f"paused: {current.pause_reason}" if current.paused else "running"
+        print(
+            f"  at {current.key} since {since} ({status}; "
+            f"paused so far {current.paused_seconds / 3600:.2f} h)"
+        )
     for action in state.actions:
         flag = " OVERDUE" if action.overdue else ""
         print(f"  {action.key:<32} {action.status:<9}{flag}")
+    for deadline in state.deadlines:
+        when = (
+            deadline.at.ToDatetime().isoformat() + "Z"
+            if deadline.HasField("at")
+            else "held while paused"
+        )
+        fired = "  (fired)" if deadline.fired else ""
+        print(f"  deadline {deadline.key:<23} {when}{fired}")
     for ticket in state.tickets:
         print(f"  ticket {ticket.ticket_key} ({ticket.department}): {ticket.status}")

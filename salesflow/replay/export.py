@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from workflows.pipeline.deadlines import valid_zone
+
 logger = logging.getLogger(__name__)
 
 PIPELINE_FILE = "sales_pipeline.csv"
@@ -33,6 +35,8 @@ PIPELINE_COLUMNS = (
     "close_value",
 )
 TEAMS_COLUMNS = ("sales_agent", "manager", "regional_office")
+# Optional teams-file column: the IANA zone the rep works in (e.g. Europe/Berlin).
+TIME_ZONE_COLUMN = "time_zone"
 STAGES = ("Prospecting", "Engaging", "Won", "Lost")
 # Larger values are typing errors, not deals (and would overflow reports).
 MAX_CLOSE_VALUE = 1e12
@@ -47,6 +51,9 @@ class TeamMember:
     rep_id: str
     manager_id: str
     region: str
+    # None when the file has no time_zone column (the directory keeps what it knows);
+    # "" for the company calendar's zone.
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -269,7 +276,11 @@ def _read_team(path: Path) -> tuple[dict[str, TeamMember], list[Rejection]]:
         if rep_id in team:
             rejections.append(Rejection(row_number, rep_id, "duplicate_sales_agent"))
             continue
-        team[rep_id] = TeamMember(rep_id, manager_id, region)
+        time_zone = row.get(TIME_ZONE_COLUMN)
+        if time_zone and not valid_zone(time_zone):
+            rejections.append(Rejection(row_number, rep_id, f"unknown_time_zone: {time_zone}"))
+            continue
+        team[rep_id] = TeamMember(rep_id, manager_id, region, time_zone)
     if not team:
         raise ExportError(f"{path} names no sales agents")
     return team, rejections

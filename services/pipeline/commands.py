@@ -44,9 +44,11 @@ from workflows.pipeline.types import (
     CompleteActionResult,
     CustomerReplyInput,
     EvidenceItem,
+    PauseInput,
     PipelineInput,
     PipelineSnapshot,
     RejectedEvidence,
+    ResumeInput,
     Unmet,
     workflow_id_for,
 )
@@ -59,6 +61,7 @@ logger = logging.getLogger(__name__)
 
 SERVICE = "pipeline"
 MAX_ID_LENGTH = 100
+MAX_REASON_LENGTH = 500
 # The team directory changes rarely (hires, handovers); a short cache keeps starts cheap.
 PEOPLE_CACHE_SECONDS = 30.0
 # Roles that may change a pipeline; HR, legal and logistics only read them.
@@ -135,6 +138,7 @@ class PipelineCommands:
             template=template,
             clock_shift_seconds=clock_shift.total_seconds(),
             search_attributes=self._search_attributes,
+            rep_time_zone=rep.time_zone or "",
         )
         try:
             await self._temporal.start_workflow(
@@ -231,6 +235,53 @@ class PipelineCommands:
             await self._log(caller, "pipeline.lost", opportunity_id, {"reason": reason})
         return snapshot
 
+    async def pause_action(
+        self, caller: Caller, *, opportunity_id: str, reason: str, action_key: str = ""
+    ) -> PipelineSnapshot:
+        """Stops the current action's clocks; FailedPrecondition when it is already paused."""
+        opportunity_id = _checked_id(opportunity_id, "opportunity_id")
+        reason = require(reason, "reason")
+        if len(reason) > MAX_REASON_LENGTH:
+            raise InvalidArgument("reason", f"must be at most {MAX_REASON_LENGTH} characters")
+
+        handle = await self._authorised_handle(caller, opportunity_id)
+        request = PauseInput(reason=reason, actor_id=caller.id, action_key=action_key.strip())
+        snapshot = await self._update(handle, PipelineWorkflow.pause_action, request)
+        if caller.role is not Role.SYSTEM:
+            await self._log(
+                caller,
+                "action.paused",
+                opportunity_id,
+                {"action_key": snapshot.current_action, "reason": reason},
+            )
+        logger.info(
+            "action paused opportunity=%s action=%s", opportunity_id, snapshot.current_action
+        )
+        return snapshot
+
+    async def resume_action(
+        self, caller: Caller, *, opportunity_id: str, action_key: str = ""
+    ) -> PipelineSnapshot:
+        """Starts the paused action's clocks again; its pending deadlines move out by the
+        paused time. FailedPrecondition when it is not paused."""
+        opportunity_id = _checked_id(opportunity_id, "opportunity_id")
+
+        handle = await self._authorised_handle(caller, opportunity_id)
+        request = ResumeInput(actor_id=caller.id, action_key=action_key.strip())
+        snapshot = await self._update(handle, PipelineWorkflow.resume_action, request)
+        if caller.role is not Role.SYSTEM:
+            action = next(a for a in snapshot.actions if a.key == snapshot.current_action)
+            await self._log(
+                caller,
+                "action.resumed",
+                opportunity_id,
+                {"action_key": action.key, "paused_seconds": action.paused_seconds},
+            )
+        logger.info(
+            "action resumed opportunity=%s action=%s", opportunity_id, snapshot.current_action
+        )
+        return snapshot
+
     async def get(self, caller: Caller, *, opportunity_id: str) -> PipelineSnapshot:
         opportunity_id = _checked_id(opportunity_id, "opportunity_id")
         snapshot = await self._query(
@@ -264,7 +315,13 @@ class PipelineCommands:
             raise PermissionDenied(
                 f"role {caller.role.value} may read pipelines but not change them"
             )
-        _authorise(caller, await self._query(handle), write=True)
+        snapshot = await self._query(handle)
+        _authorise(caller, snapshot, write=True)
+        if snapshot.outcome != "open":
+            # Refused here: a finished workflow cannot answer an update's validator.
+            raise FailedPrecondition(
+                f"pipeline {opportunity_id!r} is closed ({snapshot.outcome}); it takes no changes"
+            )
         return handle
 
     async def _query(self, handle: WorkflowHandle) -> PipelineSnapshot:

@@ -14,6 +14,8 @@ class TeamRow(Protocol):
     rep_id: str
     manager_id: str
     region: str
+    # None: unknown, the directory keeps the zone it has.
+    time_zone: str | None
 
 
 async def upsert_team(sessions: async_sessionmaker[AsyncSession], team: Iterable[TeamRow]) -> int:
@@ -33,6 +35,8 @@ async def upsert_team(sessions: async_sessionmaker[AsyncSession], team: Iterable
                 session.add(rep)
             rep.manager_id = member.manager_id
             rep.region = member.region
+            if member.time_zone is not None:
+                rep.time_zone = member.time_zone
             rep.active = True
             written += 1
     return written

@@ -24,6 +24,11 @@ class Person(Base):
     manager_id: Mapped[str | None] = mapped_column(String(200))
     region: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
     active: Mapped[bool] = mapped_column(default=True, nullable=False)
+    # IANA zone the person works in; their pipelines' dates are judged in it. "" = the
+    # company calendar's zone.
+    time_zone: Mapped[str] = mapped_column(
+        String(64), nullable=False, default="", server_default=""
+    )
 
 
 class PipelineRecord(Base):

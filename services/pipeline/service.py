@@ -44,6 +44,7 @@ def snapshot_to_proto(snapshot: PipelineSnapshot, workflow_id: str) -> pipeline_
         template_id=snapshot.template_id,
         template_version=snapshot.template_version,
         reminders=snapshot.reminders,
+        rep_time_zone=snapshot.rep_time_zone,
     )
     _timestamp(state, "current_since", snapshot.current_since)
     _timestamp(state, "last_touch_at", snapshot.last_touch_at)
@@ -55,10 +56,17 @@ def snapshot_to_proto(snapshot: PipelineSnapshot, workflow_id: str) -> pipeline_
             status=action.status,
             overdue=action.overdue,
             escalations=action.escalations,
+            paused=action.paused,
+            pause_reason=action.pause_reason,
+            paused_seconds=action.paused_seconds,
+            warned=action.warned,
         )
         _timestamp(item, "started_at", action.started_at)
         _timestamp(item, "completed_at", action.completed_at)
         _timestamp(item, "due_at", action.due_at)
+    for deadline in snapshot.deadlines:
+        item = state.deadlines.add(key=deadline.key, fired=deadline.fired)
+        _timestamp(item, "at", deadline.at)
     for ticket in snapshot.tickets:
         state.tickets.add(
             ticket_key=ticket.ticket_key, department=ticket.department, status=ticket.status
@@ -169,6 +177,25 @@ class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
         """Closes a pipeline as lost with the reason."""
         snapshot = await self._commands.close_lost(
             caller, opportunity_id=request.opportunity_id, reason=request.reason
+        )
+        return snapshot_to_proto(snapshot, _workflow_id(request.opportunity_id))
+
+    @rpc
+    async def PauseAction(self, request, context, caller):
+        """Pauses the current action's clocks, with a reason."""
+        snapshot = await self._commands.pause_action(
+            caller,
+            opportunity_id=request.opportunity_id,
+            reason=request.reason,
+            action_key=request.action_key,
+        )
+        return snapshot_to_proto(snapshot, _workflow_id(request.opportunity_id))
+
+    @rpc
+    async def ResumeAction(self, request, context, caller):
+        """Resumes a paused action; its pending deadlines move out by the paused time."""
+        snapshot = await self._commands.resume_action(
+            caller, opportunity_id=request.opportunity_id, action_key=request.action_key
         )
         return snapshot_to_proto(snapshot, _workflow_id(request.opportunity_id))
 

@@ -87,24 +87,7 @@ def resolve_calendars(
     specs: Iterable[CalendarSpec], years: tuple[int, ...]
 ) -> tuple[CalendarSpec, ...]:
     """Each calendar with its holidays and make-up working days filled for `years`."""
-    resolved = []
-    for spec in specs:
-        try:
-            resolved.append(calendars.resolve_calendar(spec, years))
-        except NotImplementedError as error:
-            if error.args:
-                raise
-            # TEMPORARY (templates branch, remove when the timerules branch is merged):
-            # resolve_calendar is still the bare stub, so only the company's own extra days
-            # are resolved and no year counts as resolved.
-            resolved.append(
-                replace(
-                    spec,
-                    days_off=tuple(sorted(spec.extra_days_off)),
-                    workdays=tuple(sorted(spec.extra_workdays)),
-                    resolved_years=(),
-                )
-            )
+    resolved = [calendars.resolve_calendar(spec, years) for spec in specs]
     return tuple(resolved)
 
 

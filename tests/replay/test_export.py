@@ -97,3 +97,31 @@ def test_a_header_only_export_reads_as_empty(export_dir):
     write_pipeline(export_dir, [HEADER.encode()])
     export = read_export(export_dir)
     assert (export.rows_read, export.opportunities, export.rejections) == (0, [], [])
+
+
+def test_a_teams_file_may_name_each_rep_s_time_zone(tmp_path):
+    from salesflow.replay.export import read_team_file
+
+    teams = tmp_path / "sales_teams.csv"
+    teams.write_text(
+        "sales_agent,manager,regional_office,time_zone\n"
+        "Lin Wei,Zhou Min,East,Asia/Shanghai\n"
+        "Klara Berg,Zhou Min,West,Europe/Berlin\n"
+        "Sam Default,Zhou Min,West,\n"
+        "Max Mars,Zhou Min,West,Mars/Olympus_Mons\n"
+    )
+    team, rejections = read_team_file(teams)
+
+    assert {rep: member.time_zone for rep, member in team.items()} == {
+        "Lin Wei": "Asia/Shanghai",
+        "Klara Berg": "Europe/Berlin",
+        "Sam Default": "",
+    }
+    assert [(r.row, r.opportunity_id, r.reason) for r in rejections] == [
+        (5, "Max Mars", "unknown_time_zone: Mars/Olympus_Mons")
+    ]
+
+
+def test_a_teams_file_without_time_zones_leaves_them_unknown(export_dir):
+    export = read_export(export_dir)
+    assert {member.time_zone for member in export.team.values()} == {None}

@@ -1,12 +1,22 @@
-"""Records a full pipeline history (start to won, with an escalation, a reminder and a
-legal review) into tests/workflows/histories/ for the replay test."""
+"""Records full pipeline histories into tests/workflows/histories/ for the replay test.
+
+    .venv/bin/python -m tests.workflows.record_history [NAME ...]   # all when none named
+
+won_with_escalation_and_legal_review: start to won, with an escalation, a reminder and a
+legal review. time_rules_pause_chain_and_template_change: an escalation chain and a
+reminder rule on business hours over China's 2026 National Day, a pause and resume, and a
+move to a new template version.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
-from datetime import timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from salesflow.core.events import EventBus
 from salesflow.core.servers import NatsServer, start_time_skipping_environment
@@ -16,9 +26,19 @@ from tests.workflows.test_pipeline_timers import (
     pipeline_input,
     walk_to_objection_handling,
 )
+from workflows.pipeline.template import (
+    CLOCK_BUSINESS,
+    ROLE_REGIONAL_MANAGER,
+    ROLE_REP,
+    ROLE_SALES_DIRECTOR,
+    EscalationLevel,
+    ReminderRule,
+)
 from workflows.pipeline.types import (
     CompleteActionInput,
     EvidenceItem,
+    PauseInput,
+    ResumeInput,
     TicketChangedInput,
     workflow_id_for,
 )
@@ -28,58 +48,129 @@ from workflows.worker import build_worker
 OUT = Path(__file__).parent / "histories"
 
 
-async def main() -> None:
+async def won_with_escalation_and_legal_review(env, queue: str):
+    opportunity_id = "HISTORY1"
+    handle = await env.client.start_workflow(
+        PipelineWorkflow.run,
+        pipeline_input(opportunity_id),
+        id=workflow_id_for(opportunity_id),
+        task_queue=queue,
+    )
+    await walk_to_objection_handling(env, handle, opportunity_id)
+    await env.sleep(80 * HOUR)
+    await complete_objection_handling(handle)
+    key = f"{opportunity_id}:contract_archive:legal"
+    await handle.signal(PipelineWorkflow.ticket_changed, TicketChangedInput(key, "resolved"))
+    documents = [
+        EvidenceItem(
+            f"doc-{i}",
+            opportunity_id,
+            kind,
+            f"{i + 100:064x}",
+            None,
+            "application/pdf",
+            "Anna Snelling",
+        )
+        for i, kind in enumerate(
+            ("signed_signature_page", "product_list", "service_commitment_letter")
+        )
+    ]
+    await env.sleep(timedelta(hours=1))
+    await handle.execute_update(
+        PipelineWorkflow.complete_action,
+        CompleteActionInput(action_key="contract_archive", evidence=documents),
+    )
+    return handle
+
+
+async def time_rules_pause_chain_and_template_change(env, queue: str):
+    from tests.workflows.test_time_rules import negotiation, template
+
+    chain = (
+        EscalationLevel(8, ROLE_REP),
+        EscalationLevel(16, ROLE_REGIONAL_MANAGER),
+        EscalationLevel(40, ROLE_SALES_DIRECTOR),
+    )
+    version_1 = template(
+        negotiation(
+            clock=CLOCK_BUSINESS,
+            warning_hours=12,
+            due_hours=24,
+            escalations=chain,
+            reminders=(ReminderRule("follow_up", 4, (ROLE_REP,), max_times=3),),
+        ),
+        silence_reminder_hours=72,
+    )
+    version_2 = replace(
+        version_1,
+        version=2,
+        actions=(replace(version_1.actions[0], due_hours=32), *version_1.actions[1:]),
+    )
+    opened = datetime(2026, 9, 30, 15, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    shift = await env.get_current_time() - opened
+    opportunity_id = "HISTORY2"
+    handle = await env.client.start_workflow(
+        PipelineWorkflow.run,
+        replace(
+            pipeline_input(opportunity_id),
+            template=version_1,
+            director_id="Dora Director",
+            rep_time_zone="Asia/Shanghai",
+            clock_shift_seconds=shift.total_seconds(),
+        ),
+        id=workflow_id_for(opportunity_id),
+        task_queue=queue,
+    )
+    await env.sleep(9 * 24 * HOUR)
+    await handle.execute_update(
+        PipelineWorkflow.pause_action, PauseInput(reason="customer's board approval")
+    )
+    await env.sleep(30 * HOUR)
+    await handle.execute_update(PipelineWorkflow.resume_action, ResumeInput())
+    await handle.execute_update(PipelineWorkflow.change_template, version_2)
+    await env.sleep(5 * 24 * HOUR)
+    await handle.execute_update(
+        PipelineWorkflow.complete_action, CompleteActionInput(action_key="negotiation")
+    )
+    await handle.execute_update(
+        PipelineWorkflow.complete_action, CompleteActionInput(action_key="contract_archive")
+    )
+    return handle
+
+
+RECORDINGS = {
+    recording.__name__: recording
+    for recording in (
+        won_with_escalation_and_legal_review,
+        time_rules_pause_chain_and_template_change,
+    )
+}
+
+
+async def main(names: list[str]) -> None:
     nats = await NatsServer().start()
-    env = await start_time_skipping_environment()
     bus = await EventBus.connect(nats.url, "record")
-    queue = f"record-{uuid.uuid4().hex[:6]}"
     try:
-        async with build_worker(env.client, bus, task_queue=queue):
-            opportunity_id = "HISTORY1"
-            handle = await env.client.start_workflow(
-                PipelineWorkflow.run,
-                pipeline_input(opportunity_id),
-                id=workflow_id_for(opportunity_id),
-                task_queue=queue,
-            )
-            await walk_to_objection_handling(env, handle, opportunity_id)
-            await env.sleep(80 * HOUR)
-            await complete_objection_handling(handle)
-            key = f"{opportunity_id}:contract_archive:legal"
-            await handle.signal(
-                PipelineWorkflow.ticket_changed, TicketChangedInput(key, "resolved")
-            )
-            documents = [
-                EvidenceItem(
-                    f"doc-{i}",
-                    opportunity_id,
-                    kind,
-                    f"{i + 100:064x}",
-                    None,
-                    "application/pdf",
-                    "Anna Snelling",
-                )
-                for i, kind in enumerate(
-                    ("signed_signature_page", "product_list", "service_commitment_letter")
-                )
-            ]
-            await env.sleep(timedelta(hours=1))
-            await handle.execute_update(
-                PipelineWorkflow.complete_action,
-                CompleteActionInput(action_key="contract_archive", evidence=documents),
-            )
-            result = await handle.result()
-            assert result.outcome == "won", result
-            history = await handle.fetch_history()
-        OUT.mkdir(exist_ok=True)
-        path = OUT / "won_with_escalation_and_legal_review.json"
-        path.write_text(history.to_json())
-        print(f"recorded {path} ({len(history.events)} events)")
+        for name in names or list(RECORDINGS):
+            # A fresh server each: its clock starts at today, as the scenarios expect.
+            env = await start_time_skipping_environment()
+            queue = f"record-{uuid.uuid4().hex[:6]}"
+            try:
+                async with build_worker(env.client, bus, task_queue=queue):
+                    handle = await RECORDINGS[name](env, queue)
+                    result = await handle.result()
+                    assert result.outcome == "won", result
+                    history = await handle.fetch_history()
+            finally:
+                await env.shutdown()
+            OUT.mkdir(exist_ok=True)
+            path = OUT / f"{name}.json"
+            path.write_text(history.to_json())
+            print(f"recorded {path} ({len(history.events)} events)")
     finally:
         await bus.close()
-        await env.shutdown()
         await nats.stop()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))

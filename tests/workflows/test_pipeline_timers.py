@@ -156,7 +156,7 @@ async def test_objection_handling_escalates_once_at_48_hours_not_before(running)
     state = await handle.query(PipelineWorkflow.state)
     assert state.escalations == 1
     escalations = await published(bus, "escalation.raised")
-    assert escalations == [f"{handle.id}:escalation.raised:objection_handling:1"]
+    assert escalations == [f"{handle.id}:escalation.raised:objection_handling:1:1"]
 
 
 async def _state_if(handle, predicate):
@@ -253,7 +253,7 @@ async def test_a_retried_publish_does_not_send_a_second_escalation(
 
     assert failed_after_escalation == [True]
     assert await published(event_bus, "escalation.raised") == [
-        f"{handle.id}:escalation.raised:objection_handling:1"
+        f"{handle.id}:escalation.raised:objection_handling:1:1"
     ]
 
 

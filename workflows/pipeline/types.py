@@ -132,11 +132,15 @@ class PauseInput:
 
     reason: str
     actor_id: str = ""
+    # When set, it must be the current action: guards against pausing a step already left.
+    action_key: str = ""
 
 
 @dataclass
 class ResumeInput:
     actor_id: str = ""
+    # When set, it must be the current action.
+    action_key: str = ""
 
 
 @dataclass
@@ -181,6 +185,16 @@ class ActionSnapshot:
 
 
 @dataclass
+class Deadline:
+    """One clock of the current action, or the customer-silence clock, as it stands now."""
+
+    key: str  # "warning", "due", "escalation:2", "reminder:follow_up" or "silence"
+    # When it falls (or fell) due; None while the action is paused, as resuming moves it.
+    at: datetime | None
+    fired: bool = False
+
+
+@dataclass
 class TicketSnapshot:
     ticket_key: str
     department: str
@@ -210,6 +224,10 @@ class PipelineSnapshot:
     reminders: int
     escalations: int
     close_reason: str = ""
+    # The current action's clocks and the silence clock (empty once the pipeline closed).
+    deadlines: list[Deadline] = field(default_factory=list)
+    # The zone the pipeline's dates are judged in ("" = the calendar's).
+    rep_time_zone: str = ""
 
 
 @dataclass

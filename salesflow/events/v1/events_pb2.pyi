@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Event(_message.Message):
-    __slots__ = ("id", "type", "source", "time", "opportunity_id", "rep_id", "region", "traceparent", "pipeline_started", "action_started", "action_completed", "action_overdue", "escalation_raised", "reminder_raised", "customer_replied", "ticket_requested", "ticket_changed", "pipeline_closed")
+    __slots__ = ("id", "type", "source", "time", "opportunity_id", "rep_id", "region", "traceparent", "pipeline_started", "action_started", "action_completed", "action_overdue", "escalation_raised", "reminder_raised", "customer_replied", "ticket_requested", "ticket_changed", "pipeline_closed", "action_warning", "action_paused", "action_resumed", "pipeline_template_changed")
     ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
@@ -29,6 +29,10 @@ class Event(_message.Message):
     TICKET_REQUESTED_FIELD_NUMBER: _ClassVar[int]
     TICKET_CHANGED_FIELD_NUMBER: _ClassVar[int]
     PIPELINE_CLOSED_FIELD_NUMBER: _ClassVar[int]
+    ACTION_WARNING_FIELD_NUMBER: _ClassVar[int]
+    ACTION_PAUSED_FIELD_NUMBER: _ClassVar[int]
+    ACTION_RESUMED_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_TEMPLATE_CHANGED_FIELD_NUMBER: _ClassVar[int]
     id: str
     type: str
     source: str
@@ -47,7 +51,11 @@ class Event(_message.Message):
     ticket_requested: TicketRequested
     ticket_changed: TicketChanged
     pipeline_closed: PipelineClosed
-    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., source: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., opportunity_id: _Optional[str] = ..., rep_id: _Optional[str] = ..., region: _Optional[str] = ..., traceparent: _Optional[str] = ..., pipeline_started: _Optional[_Union[PipelineStarted, _Mapping]] = ..., action_started: _Optional[_Union[ActionStarted, _Mapping]] = ..., action_completed: _Optional[_Union[ActionCompleted, _Mapping]] = ..., action_overdue: _Optional[_Union[ActionOverdue, _Mapping]] = ..., escalation_raised: _Optional[_Union[EscalationRaised, _Mapping]] = ..., reminder_raised: _Optional[_Union[ReminderRaised, _Mapping]] = ..., customer_replied: _Optional[_Union[CustomerReplied, _Mapping]] = ..., ticket_requested: _Optional[_Union[TicketRequested, _Mapping]] = ..., ticket_changed: _Optional[_Union[TicketChanged, _Mapping]] = ..., pipeline_closed: _Optional[_Union[PipelineClosed, _Mapping]] = ...) -> None: ...
+    action_warning: ActionWarning
+    action_paused: ActionPaused
+    action_resumed: ActionResumed
+    pipeline_template_changed: PipelineTemplateChanged
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., source: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., opportunity_id: _Optional[str] = ..., rep_id: _Optional[str] = ..., region: _Optional[str] = ..., traceparent: _Optional[str] = ..., pipeline_started: _Optional[_Union[PipelineStarted, _Mapping]] = ..., action_started: _Optional[_Union[ActionStarted, _Mapping]] = ..., action_completed: _Optional[_Union[ActionCompleted, _Mapping]] = ..., action_overdue: _Optional[_Union[ActionOverdue, _Mapping]] = ..., escalation_raised: _Optional[_Union[EscalationRaised, _Mapping]] = ..., reminder_raised: _Optional[_Union[ReminderRaised, _Mapping]] = ..., customer_replied: _Optional[_Union[CustomerReplied, _Mapping]] = ..., ticket_requested: _Optional[_Union[TicketRequested, _Mapping]] = ..., ticket_changed: _Optional[_Union[TicketChanged, _Mapping]] = ..., pipeline_closed: _Optional[_Union[PipelineClosed, _Mapping]] = ..., action_warning: _Optional[_Union[ActionWarning, _Mapping]] = ..., action_paused: _Optional[_Union[ActionPaused, _Mapping]] = ..., action_resumed: _Optional[_Union[ActionResumed, _Mapping]] = ..., pipeline_template_changed: _Optional[_Union[PipelineTemplateChanged, _Mapping]] = ...) -> None: ...
 
 class PipelineStarted(_message.Message):
     __slots__ = ("workflow_id", "manager_id", "account", "product", "template_id", "template_version", "action_keys")
@@ -94,40 +102,48 @@ class ActionCompleted(_message.Message):
     def __init__(self, action_key: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., on_time: _Optional[bool] = ..., points: _Optional[int] = ..., evidence_ids: _Optional[_Iterable[str]] = ..., answers_given: _Optional[int] = ...) -> None: ...
 
 class ActionOverdue(_message.Message):
-    __slots__ = ("action_key", "due_at", "points")
+    __slots__ = ("action_key", "due_at", "points", "occurrence")
     ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
     DUE_AT_FIELD_NUMBER: _ClassVar[int]
     POINTS_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
     action_key: str
     due_at: _timestamp_pb2.Timestamp
     points: int
-    def __init__(self, action_key: _Optional[str] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points: _Optional[int] = ...) -> None: ...
+    occurrence: int
+    def __init__(self, action_key: _Optional[str] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., points: _Optional[int] = ..., occurrence: _Optional[int] = ...) -> None: ...
 
 class EscalationRaised(_message.Message):
-    __slots__ = ("action_key", "level", "to_role", "to_person", "open_since")
+    __slots__ = ("action_key", "level", "to_role", "to_person", "open_since", "occurrence")
     ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
     TO_ROLE_FIELD_NUMBER: _ClassVar[int]
     TO_PERSON_FIELD_NUMBER: _ClassVar[int]
     OPEN_SINCE_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
     action_key: str
     level: int
     to_role: str
     to_person: str
     open_since: _timestamp_pb2.Timestamp
-    def __init__(self, action_key: _Optional[str] = ..., level: _Optional[int] = ..., to_role: _Optional[str] = ..., to_person: _Optional[str] = ..., open_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    occurrence: int
+    def __init__(self, action_key: _Optional[str] = ..., level: _Optional[int] = ..., to_role: _Optional[str] = ..., to_person: _Optional[str] = ..., open_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., occurrence: _Optional[int] = ...) -> None: ...
 
 class ReminderRaised(_message.Message):
-    __slots__ = ("kind", "to_people", "silent_since", "action_key")
+    __slots__ = ("kind", "to_people", "silent_since", "action_key", "number", "occurrence")
     KIND_FIELD_NUMBER: _ClassVar[int]
     TO_PEOPLE_FIELD_NUMBER: _ClassVar[int]
     SILENT_SINCE_FIELD_NUMBER: _ClassVar[int]
     ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
     kind: str
     to_people: _containers.RepeatedScalarFieldContainer[str]
     silent_since: _timestamp_pb2.Timestamp
     action_key: str
-    def __init__(self, kind: _Optional[str] = ..., to_people: _Optional[_Iterable[str]] = ..., silent_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., action_key: _Optional[str] = ...) -> None: ...
+    number: int
+    occurrence: int
+    def __init__(self, kind: _Optional[str] = ..., to_people: _Optional[_Iterable[str]] = ..., silent_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., action_key: _Optional[str] = ..., number: _Optional[int] = ..., occurrence: _Optional[int] = ...) -> None: ...
 
 class CustomerReplied(_message.Message):
     __slots__ = ("action_key", "note")
@@ -176,3 +192,55 @@ class PipelineClosed(_message.Message):
     reason: str
     last_action_key: str
     def __init__(self, outcome: _Optional[str] = ..., reason: _Optional[str] = ..., last_action_key: _Optional[str] = ...) -> None: ...
+
+class ActionWarning(_message.Message):
+    __slots__ = ("action_key", "due_at", "occurrence")
+    ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    DUE_AT_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
+    action_key: str
+    due_at: _timestamp_pb2.Timestamp
+    occurrence: int
+    def __init__(self, action_key: _Optional[str] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., occurrence: _Optional[int] = ...) -> None: ...
+
+class ActionPaused(_message.Message):
+    __slots__ = ("action_key", "reason", "actor_id", "occurrence")
+    ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
+    action_key: str
+    reason: str
+    actor_id: str
+    occurrence: int
+    def __init__(self, action_key: _Optional[str] = ..., reason: _Optional[str] = ..., actor_id: _Optional[str] = ..., occurrence: _Optional[int] = ...) -> None: ...
+
+class ActionResumed(_message.Message):
+    __slots__ = ("action_key", "paused_seconds", "actor_id", "occurrence", "due_at")
+    ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
+    DUE_AT_FIELD_NUMBER: _ClassVar[int]
+    action_key: str
+    paused_seconds: float
+    actor_id: str
+    occurrence: int
+    due_at: _timestamp_pb2.Timestamp
+    def __init__(self, action_key: _Optional[str] = ..., paused_seconds: _Optional[float] = ..., actor_id: _Optional[str] = ..., occurrence: _Optional[int] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class PipelineTemplateChanged(_message.Message):
+    __slots__ = ("template_id", "from_version", "to_version", "current_action", "added_actions", "removed_actions")
+    TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TO_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_ACTION_FIELD_NUMBER: _ClassVar[int]
+    ADDED_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    template_id: str
+    from_version: int
+    to_version: int
+    current_action: str
+    added_actions: _containers.RepeatedScalarFieldContainer[str]
+    removed_actions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, template_id: _Optional[str] = ..., from_version: _Optional[int] = ..., to_version: _Optional[int] = ..., current_action: _Optional[str] = ..., added_actions: _Optional[_Iterable[str]] = ..., removed_actions: _Optional[_Iterable[str]] = ...) -> None: ...

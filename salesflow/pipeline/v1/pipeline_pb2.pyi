@@ -117,6 +117,24 @@ class ClosePipelineRequest(_message.Message):
     reason: str
     def __init__(self, opportunity_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
+class PauseActionRequest(_message.Message):
+    __slots__ = ("opportunity_id", "action_key", "reason")
+    OPPORTUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    opportunity_id: str
+    action_key: str
+    reason: str
+    def __init__(self, opportunity_id: _Optional[str] = ..., action_key: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ResumeActionRequest(_message.Message):
+    __slots__ = ("opportunity_id", "action_key")
+    OPPORTUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    opportunity_id: str
+    action_key: str
+    def __init__(self, opportunity_id: _Optional[str] = ..., action_key: _Optional[str] = ...) -> None: ...
+
 class GetPipelineRequest(_message.Message):
     __slots__ = ("opportunity_id",)
     OPPORTUNITY_ID_FIELD_NUMBER: _ClassVar[int]
@@ -124,7 +142,7 @@ class GetPipelineRequest(_message.Message):
     def __init__(self, opportunity_id: _Optional[str] = ...) -> None: ...
 
 class ActionState(_message.Message):
-    __slots__ = ("key", "name", "name_zh", "status", "started_at", "completed_at", "due_at", "overdue", "escalations")
+    __slots__ = ("key", "name", "name_zh", "status", "started_at", "completed_at", "due_at", "overdue", "escalations", "paused", "pause_reason", "paused_seconds", "warned")
     KEY_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     NAME_ZH_FIELD_NUMBER: _ClassVar[int]
@@ -134,6 +152,10 @@ class ActionState(_message.Message):
     DUE_AT_FIELD_NUMBER: _ClassVar[int]
     OVERDUE_FIELD_NUMBER: _ClassVar[int]
     ESCALATIONS_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_FIELD_NUMBER: _ClassVar[int]
+    PAUSE_REASON_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    WARNED_FIELD_NUMBER: _ClassVar[int]
     key: str
     name: str
     name_zh: str
@@ -143,7 +165,21 @@ class ActionState(_message.Message):
     due_at: _timestamp_pb2.Timestamp
     overdue: bool
     escalations: int
-    def __init__(self, key: _Optional[str] = ..., name: _Optional[str] = ..., name_zh: _Optional[str] = ..., status: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue: _Optional[bool] = ..., escalations: _Optional[int] = ...) -> None: ...
+    paused: bool
+    pause_reason: str
+    paused_seconds: float
+    warned: bool
+    def __init__(self, key: _Optional[str] = ..., name: _Optional[str] = ..., name_zh: _Optional[str] = ..., status: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue: _Optional[bool] = ..., escalations: _Optional[int] = ..., paused: _Optional[bool] = ..., pause_reason: _Optional[str] = ..., paused_seconds: _Optional[float] = ..., warned: _Optional[bool] = ...) -> None: ...
+
+class Deadline(_message.Message):
+    __slots__ = ("key", "at", "fired")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    FIRED_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    at: _timestamp_pb2.Timestamp
+    fired: bool
+    def __init__(self, key: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fired: _Optional[bool] = ...) -> None: ...
 
 class TicketState(_message.Message):
     __slots__ = ("ticket_key", "department", "status")
@@ -156,7 +192,7 @@ class TicketState(_message.Message):
     def __init__(self, ticket_key: _Optional[str] = ..., department: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
 
 class PipelineState(_message.Message):
-    __slots__ = ("opportunity_id", "workflow_id", "rep_id", "manager_id", "region", "account", "outcome", "current_action", "current_since", "actions", "last_touch_at", "overdue_actions", "tickets", "template_id", "template_version", "reminders")
+    __slots__ = ("opportunity_id", "workflow_id", "rep_id", "manager_id", "region", "account", "outcome", "current_action", "current_since", "actions", "last_touch_at", "overdue_actions", "tickets", "template_id", "template_version", "reminders", "deadlines", "rep_time_zone")
     OPPORTUNITY_ID_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     REP_ID_FIELD_NUMBER: _ClassVar[int]
@@ -173,6 +209,8 @@ class PipelineState(_message.Message):
     TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
     TEMPLATE_VERSION_FIELD_NUMBER: _ClassVar[int]
     REMINDERS_FIELD_NUMBER: _ClassVar[int]
+    DEADLINES_FIELD_NUMBER: _ClassVar[int]
+    REP_TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     opportunity_id: str
     workflow_id: str
     rep_id: str
@@ -189,7 +227,9 @@ class PipelineState(_message.Message):
     template_id: str
     template_version: int
     reminders: int
-    def __init__(self, opportunity_id: _Optional[str] = ..., workflow_id: _Optional[str] = ..., rep_id: _Optional[str] = ..., manager_id: _Optional[str] = ..., region: _Optional[str] = ..., account: _Optional[str] = ..., outcome: _Optional[str] = ..., current_action: _Optional[str] = ..., current_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actions: _Optional[_Iterable[_Union[ActionState, _Mapping]]] = ..., last_touch_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue_actions: _Optional[_Iterable[str]] = ..., tickets: _Optional[_Iterable[_Union[TicketState, _Mapping]]] = ..., template_id: _Optional[str] = ..., template_version: _Optional[int] = ..., reminders: _Optional[int] = ...) -> None: ...
+    deadlines: _containers.RepeatedCompositeFieldContainer[Deadline]
+    rep_time_zone: str
+    def __init__(self, opportunity_id: _Optional[str] = ..., workflow_id: _Optional[str] = ..., rep_id: _Optional[str] = ..., manager_id: _Optional[str] = ..., region: _Optional[str] = ..., account: _Optional[str] = ..., outcome: _Optional[str] = ..., current_action: _Optional[str] = ..., current_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., actions: _Optional[_Iterable[_Union[ActionState, _Mapping]]] = ..., last_touch_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue_actions: _Optional[_Iterable[str]] = ..., tickets: _Optional[_Iterable[_Union[TicketState, _Mapping]]] = ..., template_id: _Optional[str] = ..., template_version: _Optional[int] = ..., reminders: _Optional[int] = ..., deadlines: _Optional[_Iterable[_Union[Deadline, _Mapping]]] = ..., rep_time_zone: _Optional[str] = ...) -> None: ...
 
 class ListPipelinesRequest(_message.Message):
     __slots__ = ("rep_id", "region", "current_action", "outcome", "page_size", "page_token")

@@ -54,6 +54,16 @@ class PipelineServiceStub:
                 request_serializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.ClosePipelineRequest.SerializeToString,
                 response_deserializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.FromString,
                 _registered_method=True)
+        self.PauseAction = channel.unary_unary(
+                '/salesflow.pipeline.v1.PipelineService/PauseAction',
+                request_serializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PauseActionRequest.SerializeToString,
+                response_deserializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.FromString,
+                _registered_method=True)
+        self.ResumeAction = channel.unary_unary(
+                '/salesflow.pipeline.v1.PipelineService/ResumeAction',
+                request_serializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.ResumeActionRequest.SerializeToString,
+                response_deserializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.FromString,
+                _registered_method=True)
         self.GetPipeline = channel.unary_unary(
                 '/salesflow.pipeline.v1.PipelineService/GetPipeline',
                 request_serializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.GetPipelineRequest.SerializeToString,
@@ -100,6 +110,23 @@ class PipelineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PauseAction(self, request, context):
+        """Pauses the current action's clocks (e.g. waiting for the customer's own approval); the
+        customer-silence clock stands still too. INVALID_ARGUMENT without a reason;
+        FAILED_PRECONDITION when it is already paused or the pipeline is closed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeAction(self, request, context):
+        """Resumes a paused action: every pending deadline moves out by the time its clock ran
+        during the pause. FAILED_PRECONDITION when the action is not paused.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetPipeline(self, request, context):
         """Reads a pipeline's live state: current action, since when, what is overdue.
         """
@@ -135,6 +162,16 @@ def add_PipelineServiceServicer_to_server(servicer, server):
             'ClosePipeline': grpc.unary_unary_rpc_method_handler(
                     servicer.ClosePipeline,
                     request_deserializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.ClosePipelineRequest.FromString,
+                    response_serializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.SerializeToString,
+            ),
+            'PauseAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.PauseAction,
+                    request_deserializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PauseActionRequest.FromString,
+                    response_serializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.SerializeToString,
+            ),
+            'ResumeAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeAction,
+                    request_deserializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.ResumeActionRequest.FromString,
                     response_serializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.SerializeToString,
             ),
             'GetPipeline': grpc.unary_unary_rpc_method_handler(
@@ -255,6 +292,60 @@ class PipelineService:
             target,
             '/salesflow.pipeline.v1.PipelineService/ClosePipeline',
             salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.ClosePipelineRequest.SerializeToString,
+            salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PauseAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.pipeline.v1.PipelineService/PauseAction',
+            salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PauseActionRequest.SerializeToString,
+            salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.pipeline.v1.PipelineService/ResumeAction',
+            salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.ResumeActionRequest.SerializeToString,
             salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.FromString,
             options,
             channel_credentials,
