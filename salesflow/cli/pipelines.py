@@ -134,6 +134,12 @@ def _fail(error: grpc.aio.AioRpcError) -> int:
                 f"  - {unmet.kind} {unmet.key}: {unmet.provided}/{unmet.required}  {unmet.message}",
                 file=sys.stderr,
             )
+            for rejected in unmet.rejected:
+                print(
+                    f"      {rejected.evidence_id} does not count: {rejected.reason}"
+                    f" ({rejected.detail})",
+                    file=sys.stderr,
+                )
     return 1
 
 

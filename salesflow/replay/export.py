@@ -37,6 +37,8 @@ PIPELINE_COLUMNS = (
 TEAMS_COLUMNS = ("sales_agent", "manager", "regional_office")
 # Optional teams-file column: the IANA zone the rep works in (e.g. Europe/Berlin).
 TIME_ZONE_COLUMN = "time_zone"
+# Optional: the sales director over the rep's region, for escalation chains that reach them.
+DIRECTOR_COLUMN = "director"
 STAGES = ("Prospecting", "Engaging", "Won", "Lost")
 # Larger values are typing errors, not deals (and would overflow reports).
 MAX_CLOSE_VALUE = 1e12
@@ -54,6 +56,8 @@ class TeamMember:
     # None when the file has no time_zone column (the directory keeps what it knows);
     # "" for the company calendar's zone.
     time_zone: str | None = None
+    # The region's sales director when the file names one.
+    director_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -280,7 +284,11 @@ def _read_team(path: Path) -> tuple[dict[str, TeamMember], list[Rejection]]:
         if time_zone and not valid_zone(time_zone):
             rejections.append(Rejection(row_number, rep_id, f"unknown_time_zone: {time_zone}"))
             continue
-        team[rep_id] = TeamMember(rep_id, manager_id, region, time_zone)
+        director_id = (row.get(DIRECTOR_COLUMN) or "").strip()
+        if director_id and director_id in (rep_id, manager_id):
+            rejections.append(Rejection(row_number, rep_id, "director_is_rep_or_manager"))
+            continue
+        team[rep_id] = TeamMember(rep_id, manager_id, region, time_zone, director_id)
     if not team:
         raise ExportError(f"{path} names no sales agents")
     return team, rejections

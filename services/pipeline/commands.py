@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import (
     Client,
@@ -126,12 +127,14 @@ class PipelineCommands:
             raise InvalidArgument("rep_id", "a rep starts pipelines only for themself")
         # The latest version now; the pipeline keeps it whatever is saved later.
         template = await self._template_lookup(template_id)
+        director_id = await self._director_of(rep.region)
 
         workflow_id = workflow_id_for(opportunity_id)
         pipeline_input = PipelineInput(
             opportunity_id=opportunity_id,
             rep_id=rep.person_id,
             manager_id=rep.manager_id or "",
+            director_id=director_id,
             region=rep.region,
             account=account.strip(),
             product=product.strip(),
@@ -305,6 +308,30 @@ class PipelineCommands:
         if not person.active:
             raise FailedPrecondition(f"rep {person_id!r} has left; hand their pipelines over")
         return person
+
+    async def _director_of(self, region: str) -> str:
+        """The active sales director of the region (one over all regions otherwise), or ""."""
+        key = f"director:{region}"
+        cached = self._people.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0].person_id
+        async with self._sessions() as session:
+            directors = (
+                await session.scalars(
+                    select(Person)
+                    .where(Person.role == "director", Person.active.is_(True))
+                    .where(Person.region.in_((region, "*")))
+                    .order_by(Person.person_id)
+                )
+            ).all()
+        # The region's own director first; one for every region when the region has none.
+        chosen = next((d for d in directors if d.region == region), None) or next(
+            iter(directors), None
+        )
+        if chosen is None:
+            return ""
+        self._people[key] = (chosen, time.monotonic() + PEOPLE_CACHE_SECONDS)
+        return chosen.person_id
 
     async def _authorised_handle(self, caller: Caller, opportunity_id: str) -> WorkflowHandle:
         """The pipeline's handle, once the caller is known to be allowed to change it."""
