@@ -328,7 +328,7 @@ def _describe_evidence(evidence: evidence_pb2.Evidence) -> str:
     captured = (
         evidence.captured_at.ToDatetime().isoformat() + "Z"
         if evidence.HasField("captured_at")
-        else "no capture time"
+        else "no time"
     )
     return (
         f"{evidence.action_key}/{evidence.kind} {evidence.filename} {evidence.content_type} "

@@ -12,7 +12,7 @@ salesflow template migrate ID --to N (--pipeline OPP ... | --from N | --all)
 
 Commands that read or change the library talk gRPC to the template service of a running
 stack (`salesflow up`) at SALESFLOW_GRPC_HOST:SALESFLOW_TEMPLATES_PORT, as the caller named
-by --as and --role (default: admin).
+by --as, --role and --regions (default: $SALESFLOW_CALLER_* or admin).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from datetime import UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from salesflow.cli.pipelines import add_identity_options, caller_from_options
 from salesflow.core.settings import Settings
 
 CALL_TIMEOUT_SECONDS = 60
@@ -35,10 +36,7 @@ def add_parser(commands) -> None:
     actions = template.add_subparsers(dest="template_command", required=True)
 
     identity = argparse.ArgumentParser(add_help=False)
-    identity.add_argument("--as", dest="caller_id", default="admin", help="caller id (admin)")
-    identity.add_argument(
-        "--role", default="admin", help="caller role: admin, sales_ops, director, ... (admin)"
-    )
+    add_identity_options(identity)
 
     presets = actions.add_parser("presets", help="list the presets and the B2B action types")
     presets.set_defaults(handler=_presets)
@@ -161,17 +159,10 @@ async def _call(options, settings: Settings, call: Callable[..., Awaitable[int]]
     """Runs `call(stub)` on a channel to the template service, reporting failures."""
     import grpc
 
-    from salesflow.core.caller import Caller, Role
     from salesflow.core.rpc import channel
     from salesflow.templates.v1 import templates_pb2_grpc
 
-    try:
-        role = Role(options.role)
-    except ValueError:
-        known = ", ".join(r.value for r in Role if r is not Role.SYSTEM)
-        print(f"salesflow: unknown role {options.role!r} ({known})", file=sys.stderr)
-        return 2
-    caller = Caller(options.caller_id, role, frozenset({"*"}))
+    caller = caller_from_options(options)
     target = settings.target("templates")
     async with channel(target, caller) as templates_channel:
         stub = templates_pb2_grpc.TemplateServiceStub(templates_channel)
@@ -278,7 +269,7 @@ async def _versions(options, settings: Settings) -> int:
             saved = row.created_at.ToDatetime(tzinfo=UTC).astimezone(ZoneInfo(settings.timezone))
             comment = f"  {row.comment}" if row.comment else ""
             print(
-                f"{row.template_id} v{row.version}  {saved:%Y-%m-%d %H:%M}  {row.created_by}  "
+                f"{row.template_id} v{row.version}  {saved:%Y-%m-%d %H:%M %Z}  {row.created_by}  "
                 f"{len(row.action_keys)} actions  {row.sha256[:12]}{comment}"
             )
         return 0
@@ -411,7 +402,7 @@ def _local(deadline, field: str, zone: ZoneInfo) -> str:
     if not deadline.HasField(field):
         return "none"
     moment = getattr(deadline, field).ToDatetime(tzinfo=UTC).astimezone(zone)
-    return f"{moment:%Y-%m-%d %H:%M}"
+    return f"{moment:%Y-%m-%d %H:%M %Z}"
 
 
 async def _migrate(options, settings: Settings) -> int:
