@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,6 +69,8 @@ class RobotServer:
         self.accepted: list[dict[str, Any]] = []
         # (code, message) of every refusal, in order.
         self.refused: list[tuple[int, str]] = []
+        # Seconds between taking a message and answering: a slow robot.
+        self.answer_delay = 0.0
         self._failures: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -118,17 +121,21 @@ class RobotServer:
     # ---- one request ----------------------------------------------------------------------
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        length = request.headers.get("Content-Length")
+        raw = request.rfile.read(int(length)) if length and length.isdigit() else None
         with self._lock:
             if self._failures:
                 self._respond(request, self._failures.popleft())
                 return
-            reply = self._check(request)
+            reply = self._check(request, raw)
             code = reply.body.get(self.code_field)
             if code != 0:
                 self.refused.append((code, str(reply.body.get(self.message_field))))
-            self._respond(request, reply)
+        if self.answer_delay:
+            time.sleep(self.answer_delay)
+        self._respond(request, reply)
 
-    def _check(self, request: BaseHTTPRequestHandler) -> Reply:
+    def _check(self, request: BaseHTTPRequestHandler, raw: bytes | None) -> Reply:
         url = urlsplit(request.path)
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
         content_type = request.headers.get("Content-Type", "")
@@ -137,10 +144,8 @@ class RobotServer:
             return self.error(40000, f"content type {content_type!r} is not application/json")
         if params.strip() and params.strip().lower().replace(" ", "") != "charset=utf-8":
             return self.error(40000, f"charset in {content_type!r} is not utf-8")
-        length = request.headers.get("Content-Length")
-        if length is None:
+        if raw is None:
             return self.error(40000, "no Content-Length")
-        raw = request.rfile.read(int(length))
         try:
             body = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
