@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -22,7 +21,7 @@ from typing import Protocol
 from salesflow.core.db import utcnow
 from salesflow.core.settings import Settings
 from services.notifications.limits import Clock, Cost, utf8_bytes
-from services.notifications.models import CHANNEL_LOG
+from services.notifications.models import CHANNEL_LOG, CHANNELS
 
 logger = logging.getLogger(__name__)
 
@@ -112,9 +111,6 @@ def plain_text(markdown: str) -> str:
     return "\n".join(lines) + ("\n" if markdown.endswith("\n") else "")
 
 
-ChannelFactory = Callable[[Settings, Clock], dict[str, Channel]]
-
-
 def channels_from_settings(settings: Settings, *, clock: Clock = utcnow) -> dict[str, Channel]:
     """Every channel the settings configure, by name; the log channel always."""
     from services.notifications.mail import EmailChannel
@@ -128,3 +124,10 @@ def channels_from_settings(settings: Settings, *, clock: Clock = utcnow) -> dict
     if settings.smtp is not None:
         channels[EmailChannel.name] = EmailChannel(settings.smtp)
     return channels
+
+
+def log_only_channels() -> dict[str, Channel]:
+    """Every channel delivering to the log: for replays of past exports, which must not
+    message today's groups and mailboxes whatever the routes say."""
+    log = LogChannel()
+    return dict.fromkeys(CHANNELS, log)
