@@ -37,6 +37,8 @@ DEPARTMENT_NAMES = {
     "finance": ("财务", "finance"),
     "hr": ("人事", "HR"),
 }
+# Escalation roles of the template, as the team directory names them.
+DIRECTORY_ROLES = {"rep": "rep", "regional_manager": "manager", "sales_director": "director"}
 TICKET_KIND_NAMES = {
     "contract_review": ("合同审核", "contract review"),
     "delivery_plan": ("交付计划", "delivery plan"),
@@ -146,7 +148,11 @@ def _escalation(event: events_pb2.Event, zone: ZoneInfo) -> _Draft | None:
         ("开始 Open since", _local(since, zone) if since else ""),
         ("级别 Level", str(raised.level)),
     ]
-    return _Draft([raised.to_person], KIND_ESCALATION, headline, english, details)
+    recipients = [raised.to_person]
+    if not raised.to_person and raised.to_role:
+        # A pipeline with nobody in that role (no director named): the role's routes.
+        recipients = [f"{ROLE_PREFIX}{DIRECTORY_ROLES.get(raised.to_role, raised.to_role)}"]
+    return _Draft(recipients, KIND_ESCALATION, headline, english, details)
 
 
 def _reminder(event: events_pb2.Event, zone: ZoneInfo) -> _Draft | None:

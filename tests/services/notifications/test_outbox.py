@@ -147,6 +147,12 @@ def test_each_event_tells_the_people_it_concerns():
     )
     assert notices_for(completed(opp, "Anna", "East", points=0), zone=SHANGHAI) == []
 
+    # An escalation to a role nobody holds on this pipeline goes to the role's routes.
+    unnamed = escalation(opp, "Anna", "", "East")
+    unnamed.escalation_raised.to_role = "sales_director"
+    [director] = notices_for(unnamed, zone=SHANGHAI)
+    assert director.recipient == "role:director"
+
     [ticket] = notices_for(ticket_requested(opp, "Anna", "East"), zone=SHANGHAI)
     assert ticket.recipient == "role:legal"
     assert "120 分钟内响应" in ticket.subject and "respond within 120 min" in ticket.subject
