@@ -40,13 +40,14 @@ from salesflow.core.db import utcnow
 from services.notifications import outbox
 from services.notifications.channels import (
     Channel,
+    LogChannel,
     OutgoingMessage,
     PermanentError,
     RetryLater,
     TransientError,
 )
 from services.notifications.limits import Clock, pack, split_message
-from services.notifications.models import CHANNEL_LOG, Notification
+from services.notifications.models import Notification
 
 logger = logging.getLogger(__name__)
 
@@ -221,7 +222,7 @@ class Dispatcher:
                 await self._release(later, retry_at or self._clock(), "", report)
                 break
 
-            if channel_name == CHANNEL_LOG:
+            if isinstance(channel, LogChannel):
                 # A log line written twice harms nobody: mark the log's rows in one go.
                 delivered_unmarked += unit
             else:
