@@ -90,6 +90,8 @@ class StackOptions:
     # Run the Temporal worker in a process of its own, so workflow code gets a core of its
     # own instead of sharing the interpreter with the services.
     worker_process: bool = False
+    # Deliver every notice to the log whatever its route (replays of past exports).
+    notices_to_log: bool = False
     dev_server_ui_port: int | None = None
     dev_server_db: Path | None = None
     state_dir: Path | None = None
@@ -129,6 +131,9 @@ class Stack:
 
     async def _start(self) -> None:
         from services.evidence.server import serve as serve_evidence
+        from services.notifications.channels import log_only_channels
+        from services.notifications.server import dispatcher_for
+        from services.notifications.server import serve as serve_notifications
         from services.pipeline.server import serve as serve_pipeline
         from services.points.server import serve as serve_points
         from services.templates.server import serve as serve_templates
@@ -172,6 +177,14 @@ class Stack:
         )
         self._register(await serve_points(deps, port=ports["points"]))
         self._register(await serve_ticketing(deps, port=ports["ticketing"]))
+        # Notices go where SALESFLOW_ROBOT_* / SALESFLOW_SMTP_* and the routes table say;
+        # with none configured (the demo, the tests) every notice is delivered to the log.
+        dispatcher = None
+        if self.options.notices_to_log:
+            dispatcher = dispatcher_for(deps, channels=log_only_channels())
+        self._register(
+            await serve_notifications(deps, port=ports["notifications"], dispatcher=dispatcher)
+        )
         logger.info(
             "stack up temporal=%s nats=%s database=%s services=%s",
             self.options.temporal.value,
@@ -208,7 +221,7 @@ class Stack:
         logger.info("worker process started pid=%s", process.pid)
 
     def _ports(self) -> dict[str, int]:
-        names = ("pipeline", "evidence", "points", "ticketing", "templates")
+        names = ("pipeline", "evidence", "points", "ticketing", "templates", "notifications")
         if self.options.fixed_ports:
             return {name: getattr(self.settings, f"{name}_port") for name in names}
         # Chosen before any service starts: evidence and pipeline each need the other's
@@ -333,6 +346,7 @@ class Stack:
         """What the stack has recorded: pipelines, actions, clocks, points and tickets."""
         from sqlalchemy import func, select
 
+        from services.notifications.models import Notification
         from services.pipeline.models import PipelineRecord
         from services.points.models import LedgerEntry
         from services.ticketing.models import Ticket
@@ -369,6 +383,13 @@ class Stack:
                     )
                 ).all()
             )
+            notices = dict(
+                (
+                    await session.execute(
+                        select(Notification.status, func.count()).group_by(Notification.status)
+                    )
+                ).all()
+            )
         return {
             "actions_completed": int(sums[0]),
             "escalations": int(sums[1]),
@@ -381,7 +402,36 @@ class Stack:
             "pipelines_won": outcomes.get("won", 0),
             "pipelines_lost": outcomes.get("lost", 0),
             "pipelines_open": outcomes.get("open", 0),
+            "notifications_written": sum(notices.values()),
+            "notifications_delivered": notices.get("delivered", 0),
         }
+
+    async def drain_outbox(self, timeout: float = 60.0) -> None:
+        """Waits until the notification outbox has nothing due left to send.
+
+        Notices waiting for a retry later are not waited for; after `timeout` the wait
+        ends with a warning (a channel may be down), never an error.
+        """
+        from sqlalchemy import func, select
+
+        from salesflow.core.db import utcnow
+        from services.notifications.models import STATUS_PENDING, STATUS_SENDING, Notification
+
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            async with self.sessions() as session:
+                due = await session.scalar(
+                    select(func.count()).where(
+                        Notification.status.in_((STATUS_PENDING, STATUS_SENDING)),
+                        Notification.next_attempt_at <= utcnow(),
+                    )
+                )
+            if not due:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                logger.warning("outbox still has %d notices due after %ss", due, timeout)
+                return
+            await asyncio.sleep(0.05)
 
     async def drain_events(self, timeout: float = 120.0, consumers=CONSUMERS) -> None:
         """Waits until the consumers have acknowledged everything published so far."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -102,3 +103,49 @@ async def test_cli_reports_unknown_pipelines_and_bad_identities(cli, capsys):
 
     assert await cli("pipeline", "close", "NOPE-404", "--reason", " ", *REP) == 1
     assert "INVALID_ARGUMENT" in capsys.readouterr().err
+
+
+def test_notification_routes_are_imported_from_a_csv(database_url, monkeypatch, tmp_path, capsys):
+    from sqlalchemy import create_engine, text
+
+    from salesflow.core.db import sync_url
+
+    region = f"Route-{uuid.uuid4().hex[:6]}"
+    routes = tmp_path / "routes.csv"
+    routes.write_text(
+        "recipient,region,channel,target\n"
+        f"role:manager,{region},wecom,east_managers\n"
+        f"Rita Rep,{region},email,rita@example.com\n"
+    )
+    monkeypatch.setenv("SALESFLOW_DATABASE_URL", database_url)
+    monkeypatch.setenv("SALESFLOW_ROBOT_EAST_MANAGERS", "wecom:https://qyapi.weixin.qq.com/x?key=k")
+    # main() points logging at the stderr it finds; give the test session its own back.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        assert main(["routes", "import", str(routes)]) == 0
+        assert "2 notification routes saved" in capsys.readouterr().out
+
+        engine = create_engine(sync_url(database_url))
+        with engine.begin() as connection:
+            stored = connection.execute(
+                text(
+                    "SELECT recipient, channel, target FROM notification_routes WHERE region = :r"
+                ),
+                {"r": region},
+            ).all()
+            connection.execute(
+                text("DELETE FROM notification_routes WHERE region = :r"), {"r": region}
+            )
+        engine.dispose()
+        assert sorted(stored) == [
+            ("Rita Rep", "email", "rita@example.com"),
+            ("role:manager", "wecom", "east_managers"),
+        ]
+
+        routes.write_text("recipient,region,channel,target\nRita Rep,*,pager,123\n")
+        assert main(["routes", "import", str(routes)]) == 2
+        assert "row 2: channel 'pager' is not one of" in capsys.readouterr().err
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)

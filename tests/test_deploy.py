@@ -13,9 +13,12 @@ def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
+SERVICES = ("pipeline", "evidence", "points", "ticketing", "templates", "notifications")
+
+
 def test_compose_declares_every_service_with_its_module():
     services = compose()["services"]
-    for name in ("worker", "pipeline", "evidence", "points", "ticketing", "templates"):
+    for name in ("worker", *SERVICES):
         command = services[name]["command"]
         assert command[:2] == ["python", "-m"]
         module = command[2]
@@ -26,7 +29,7 @@ def test_compose_declares_every_service_with_its_module():
 
 def test_compose_services_wait_for_migration_and_healthy_dependencies():
     services = compose()["services"]
-    for name in ("pipeline", "evidence", "points", "ticketing", "templates", "worker"):
+    for name in (*SERVICES, "worker"):
         depends = services[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully"
         assert depends["nats"]["condition"] == "service_healthy"

@@ -4,6 +4,7 @@ salesflow demo [--json]              replay the built-in sample on an embedded s
 salesflow replay DIR [--json]        replay a CRM export (sales_pipeline.csv, ...)
 salesflow up                         run the stack on a local Temporal dev server
 salesflow db upgrade                 migrate the configured database
+salesflow routes import FILE         where notices go (recipient,region,channel,target)
 salesflow status OPPORTUNITY_ID      a pipeline's live state, from a running stack
 salesflow pipeline start|complete|show|reply|close ...   act on pipelines of a running stack
 salesflow evidence upload|list ...   evidence files of a running stack
@@ -83,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     team.set_defaults(handler=_team)
 
+    routes = commands.add_parser("routes", help="where notices go: person, role or region")
+    routes.add_argument("action", choices=["import"])
+    routes.add_argument("file", type=Path, help="a CSV with recipient,region,channel,target")
+    routes.set_defaults(handler=_routes)
+
     status = commands.add_parser("status", help="a pipeline's live state from a running stack")
     status.add_argument("opportunity_id")
     status.set_defaults(handler=_status)
@@ -128,7 +134,9 @@ async def _run_replay(export_dir: Path, options, settings: Settings, *, scratch:
             evidence_dir=scratch / "evidence",
         )
     try:
-        async with Stack(settings, StackOptions(worker_process=True)) as stack:
+        # Past events must not message today's groups: every notice goes to the log.
+        stack_options = StackOptions(worker_process=True, notices_to_log=True)
+        async with Stack(settings, stack_options) as stack:
             summary = await replay_export(stack, export)
             showcase = await _showcase(stack, export) if not options.json else None
     except Exception as error:
@@ -203,6 +211,8 @@ def _report(summary, export_dir: Path, showcase: list[str] | None) -> str:
         f"  tickets opened       {summary.tickets_opened} (resolved {summary.tickets_resolved})",
         f"  pipelines            won {summary.pipelines_won}, lost {summary.pipelines_lost}, "
         f"open {summary.pipelines_open}",
+        f"  notifications        {summary.notifications_written} written to the outbox, "
+        f"{summary.notifications_delivered} delivered",
     ]
     for row in summary.team_rejected_rows:
         agent = row["sales_agent"] or "-"
@@ -278,6 +288,32 @@ async def _team(options, settings: Settings) -> int:
         print(
             f"  row {rejection.row}: {rejection.opportunity_id or '-'} rejected: {rejection.reason}"
         )
+    return 0
+
+
+async def _routes(options, settings: Settings) -> int:
+    from salesflow.core.db import create_engine, session_factory
+    from salesflow.core.migrate import upgrade
+    from services.notifications.routes import RouteError, read_route_file, save_routes
+
+    try:
+        rows = read_route_file(options.file)
+    except (OSError, RouteError) as error:
+        print(f"salesflow: cannot read routes: {error}", file=sys.stderr)
+        return 2
+    await asyncio.to_thread(upgrade, settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        written = await save_routes(session_factory(engine), rows)
+    finally:
+        await engine.dispose()
+    print(f"{written} notification routes saved")
+    unknown = sorted(
+        {row.target for row in rows if row.channel in ("wecom", "dingtalk", "feishu")}
+        - {robot.name for robot in settings.robots}
+    )
+    if unknown:
+        print(f"  not configured here (SALESFLOW_ROBOT_<NAME>): {', '.join(unknown)}")
     return 0
 
 

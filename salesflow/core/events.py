@@ -72,7 +72,24 @@ PIPELINE_PROJECTION_CONSUMER = ConsumerSpec(
     ),
     "the pipeline list read model",
 )
-CONSUMERS = (POINTS_CONSUMER, TICKETING_CONSUMER, PIPELINE_PROJECTION_CONSUMER)
+NOTIFICATIONS_CONSUMER = ConsumerSpec(
+    "notifications-outbox",
+    (
+        "escalation.raised",
+        "reminder.raised",
+        "action.overdue",
+        "action.completed",
+        "ticket.requested",
+        "ticket.changed",
+    ),
+    "notices written to the notification outbox",
+)
+CONSUMERS = (
+    POINTS_CONSUMER,
+    TICKETING_CONSUMER,
+    PIPELINE_PROJECTION_CONSUMER,
+    NOTIFICATIONS_CONSUMER,
+)
 
 
 def stream_name(prefix: str) -> str:

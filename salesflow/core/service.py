@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,11 +34,18 @@ class ServiceDeps:
     temporal: Any = None
 
 
+class Background(Protocol):
+    """A loop a service runs beside its server (e.g. the notification dispatcher)."""
+
+    async def stop(self) -> None: ...
+
+
 @dataclass
 class RunningService:
     name: str
     server: RunningServer
     consumers: list[EventConsumer] = field(default_factory=list)
+    background: list[Background] = field(default_factory=list)
 
     @property
     def port(self) -> int:
@@ -47,5 +54,7 @@ class RunningService:
     async def stop(self) -> None:
         for consumer in self.consumers:
             await consumer.stop()
+        for loop in self.background:
+            await loop.stop()
         await self.server.stop()
         logger.info("service stopped name=%s", self.name)

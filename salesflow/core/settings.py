@@ -7,8 +7,10 @@ built, so a process with a malformed configuration stops at start, not mid-reque
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_HOME = Path(os.environ.get("SALESFLOW_HOME", Path.home() / ".salesflow"))
 
@@ -30,6 +32,79 @@ def _int(env: dict[str, str], name: str, default: int, *, minimum: int = 0) -> i
     return value
 
 
+ROBOT_KINDS = ("wecom", "dingtalk", "feishu")
+SMTP_SECURITY = ("starttls", "ssl", "none")
+_ROBOT_PREFIX = "SALESFLOW_ROBOT_"
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+@dataclass(frozen=True)
+class RobotSettings:
+    """A group robot's webhook (SALESFLOW_ROBOT_<NAME>=<kind>:<url>); the URL holds its key."""
+
+    name: str
+    kind: str
+    url: str = field(repr=False)
+    # Signing secret (DingTalk "加签", Feishu "签名校验"); empty when the robot has none.
+    secret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SmtpSettings:
+    """The mail server e-mail notices are sent through."""
+
+    host: str
+    port: int = 587
+    sender: str
+    username: str = ""
+    password: str = field(default="", repr=False)
+    # starttls (port 587), ssl (port 465) or none (a relay on the local network only).
+    security: str = "starttls"
+    timeout: float = 20.0
+
+
+def _robots(env: dict[str, str]) -> tuple[RobotSettings, ...]:
+    """Robots named by SALESFLOW_ROBOT_<NAME> (and optional SALESFLOW_ROBOT_<NAME>_SECRET)."""
+    robots = []
+    for key, value in sorted(env.items()):
+        if not key.startswith(_ROBOT_PREFIX) or key.endswith("_SECRET") or not value:
+            continue
+        name = key.removeprefix(_ROBOT_PREFIX).lower()
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_]*", name):
+            raise SettingsError(f"{key}: robot names are letters, digits and _")
+        kind, _, url = value.partition(":")
+        if kind not in ROBOT_KINDS:
+            raise SettingsError(f"{key} must be <kind>:<url> with kind {', '.join(ROBOT_KINDS)}")
+        parts = urlsplit(url)
+        # Plain http only reaches a robot stand-in on this machine; real robots are https.
+        if parts.scheme != "https" and not (
+            parts.scheme == "http" and parts.hostname in _LOOPBACK_HOSTS
+        ):
+            raise SettingsError(f"{key}: the webhook URL must be https:// (http:// on loopback)")
+        robots.append(RobotSettings(name, kind, url, env.get(f"{key}_SECRET", "")))
+    return tuple(robots)
+
+
+def _smtp(env: dict[str, str]) -> SmtpSettings | None:
+    host = env.get("SALESFLOW_SMTP_HOST", "")
+    if not host:
+        return None
+    sender = env.get("SALESFLOW_SMTP_FROM", "")
+    if "@" not in sender:
+        raise SettingsError("SALESFLOW_SMTP_FROM must be an e-mail address when SMTP is set")
+    security = env.get("SALESFLOW_SMTP_SECURITY") or "starttls"
+    if security not in SMTP_SECURITY:
+        raise SettingsError(f"SALESFLOW_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
+    return SmtpSettings(
+        host=host,
+        port=_int(env, "SALESFLOW_SMTP_PORT", 465 if security == "ssl" else 587, minimum=1),
+        sender=sender,
+        username=env.get("SALESFLOW_SMTP_USER", ""),
+        password=env.get("SALESFLOW_SMTP_PASSWORD", ""),
+        security=security,
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Where a salesflow process finds its parts and how it behaves."""
@@ -48,6 +123,7 @@ class Settings:
     points_port: int = 50053
     ticketing_port: int = 50054
     templates_port: int = 50055
+    notifications_port: int = 50056
     evidence_dir: Path = DEFAULT_HOME / "evidence"
     max_upload_bytes: int = 64 * 1024 * 1024
     timezone: str = "Asia/Shanghai"
@@ -55,6 +131,11 @@ class Settings:
     # with --search-attribute); the time-skipping test server has no visibility store.
     search_attributes: bool = False
     log_level: str = "INFO"
+    # Where notices go besides the service log: group robots and a mail server.
+    robots: tuple[RobotSettings, ...] = ()
+    smtp: SmtpSettings | None = None
+    # Failed deliveries of one notice before it is marked dead (backoff up to an hour).
+    notify_max_attempts: int = 12
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -75,6 +156,7 @@ class Settings:
             points_port=_int(env, "SALESFLOW_POINTS_PORT", base.points_port),
             ticketing_port=_int(env, "SALESFLOW_TICKETING_PORT", base.ticketing_port),
             templates_port=_int(env, "SALESFLOW_TEMPLATES_PORT", base.templates_port),
+            notifications_port=_int(env, "SALESFLOW_NOTIFICATIONS_PORT", base.notifications_port),
             evidence_dir=Path(env.get("SALESFLOW_EVIDENCE_DIR") or base.evidence_dir),
             max_upload_bytes=_int(
                 env, "SALESFLOW_MAX_UPLOAD_BYTES", base.max_upload_bytes, minimum=1
@@ -82,6 +164,11 @@ class Settings:
             timezone=env.get("SALESFLOW_TIMEZONE") or base.timezone,
             search_attributes=(env.get("SALESFLOW_SEARCH_ATTRIBUTES", "") == "1"),
             log_level=(env.get("SALESFLOW_LOG_LEVEL") or base.log_level).upper(),
+            robots=_robots(env),
+            smtp=_smtp(env),
+            notify_max_attempts=_int(
+                env, "SALESFLOW_NOTIFY_MAX_ATTEMPTS", base.notify_max_attempts, minimum=1
+            ),
         )
         settings.validate()
         return settings

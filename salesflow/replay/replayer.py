@@ -259,6 +259,8 @@ class ReplaySummary:
     pipelines_won: int
     pipelines_lost: int
     pipelines_open: int
+    notifications_written: int
+    notifications_delivered: int
     steps_refused: dict[str, int]
     simulated_from: str | None
     simulated_to: str | None
@@ -275,6 +277,7 @@ async def replay_export(stack: Stack, export: Export) -> ReplaySummary:
     counters = await Replayer(stack, export).run()
     drain_started = time.perf_counter()
     await stack.drain_events()
+    await stack.drain_outbox()
     drain_seconds = time.perf_counter() - drain_started
     totals = await stack.totals()
     return ReplaySummary(
