@@ -46,10 +46,10 @@ def test_compose_holds_no_default_secret_and_publishes_only_on_loopback():
 
 
 def test_every_setting_in_compose_is_a_known_setting():
-    from salesflow.core.settings import Settings
+    from salesflow.core.settings import SERVICES, Settings
 
     environment = compose()["x-salesflow-env"]
-    known = set(Settings.__dataclass_fields__)
+    known = set(Settings.__dataclass_fields__) | {f"{service}_host" for service in SERVICES}
     for key in environment:
         if key.startswith("SALESFLOW_"):
             assert key.removeprefix("SALESFLOW_").lower() in known, key
@@ -63,3 +63,16 @@ def test_the_registration_script_names_every_search_attribute_the_workflow_sets(
     for name, kind in SEARCH_ATTRIBUTE_TYPES.items():
         assert f"{name}={kind}" in script
         assert f"{name}={kind}" in compose_text
+
+
+def test_each_container_reaches_the_others_by_name_never_by_its_bind_address():
+    from salesflow.core.settings import SERVICES, Settings
+
+    environment = compose()["x-salesflow-env"]
+    settings = Settings.from_env({key: str(value) for key, value in environment.items()})
+    for service in SERVICES:
+        port = getattr(settings, f"{service}_port")
+        assert settings.target(service) == f"{service}:{port}"
+
+    bound_everywhere = Settings.from_env({"SALESFLOW_GRPC_HOST": "0.0.0.0"})
+    assert bound_everywhere.target("evidence") == "127.0.0.1:50052"

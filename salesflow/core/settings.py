@@ -105,6 +105,10 @@ def _smtp(env: dict[str, str]) -> SmtpSettings | None:
     )
 
 
+# Our gRPC services, each with SALESFLOW_<NAME>_PORT and, optionally, SALESFLOW_<NAME>_HOST.
+SERVICES = ("pipeline", "evidence", "points", "ticketing", "templates", "notifications")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Where a salesflow process finds its parts and how it behaves."""
@@ -136,6 +140,9 @@ class Settings:
     smtp: SmtpSettings | None = None
     # Failed deliveries of one notice before it is marked dead (backoff up to an hour).
     notify_max_attempts: int = 12
+    # Where clients reach a service when it is not on grpc_host (one container per service):
+    # (service, host) pairs from SALESFLOW_<SERVICE>_HOST.
+    service_hosts: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -169,6 +176,11 @@ class Settings:
             notify_max_attempts=_int(
                 env, "SALESFLOW_NOTIFY_MAX_ATTEMPTS", base.notify_max_attempts, minimum=1
             ),
+            service_hosts=tuple(
+                (service, env[f"SALESFLOW_{service.upper()}_HOST"].strip())
+                for service in SERVICES
+                if env.get(f"SALESFLOW_{service.upper()}_HOST", "").strip()
+            ),
         )
         settings.validate()
         return settings
@@ -188,6 +200,10 @@ class Settings:
             raise SettingsError(f"SALESFLOW_TIMEZONE is unknown: {self.timezone!r}") from error
 
     def target(self, service: str) -> str:
-        """host:port of one of our gRPC services."""
+        """host:port where a client reaches one of our gRPC services."""
         port = getattr(self, f"{service}_port")
-        return f"{self.grpc_host}:{port}"
+        host = dict(self.service_hosts).get(service, self.grpc_host)
+        # A server bound to every interface is reached on this machine's loopback.
+        if host in ("0.0.0.0", "::", "[::]"):
+            host = "127.0.0.1"
+        return f"{host}:{port}"
