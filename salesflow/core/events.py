@@ -68,6 +68,7 @@ PIPELINE_PROJECTION_CONSUMER = ConsumerSpec(
         "reminder.raised",
         "customer.replied",
         "ticket.changed",
+        "pipeline.template_changed",
         "pipeline.closed",
     ),
     "the pipeline list read model",
@@ -183,7 +184,13 @@ class EventBus:
             await self.jetstream.add_stream(config)
 
     async def ensure_consumer(self, spec: ConsumerSpec) -> None:
-        """Creates the durable consumer, or checks that the stored one matches the code."""
+        """Creates the durable consumer, or brings the stored one in line with the code.
+
+        A changed event-type list is a normal upgrade (a service learns a new event): the
+        consumer's filter is updated in place and keeps its position, so it receives the new
+        types from now on. A changed acknowledgement policy cannot be updated in place and
+        would make a consumer silently wrong: that raises ConsumerConfigConflict.
+        """
         wanted = consumer_config(self.prefix, spec)
         try:
             info = await self.jetstream.consumer_info(self.stream, spec.durable)
@@ -191,16 +198,28 @@ class EventBus:
             await self.jetstream.add_consumer(self.stream, wanted)
             return
         stored = info.config
-        if (
-            sorted(stored.filter_subjects or [stored.filter_subject or ""])
-            != sorted(wanted.filter_subjects or [])
-            or stored.ack_policy != wanted.ack_policy
-        ):
+        if stored.ack_policy != wanted.ack_policy:
             raise ConsumerConfigConflict(
-                f"consumer {spec.durable} on {self.stream} is stored with subjects "
-                f"{stored.filter_subjects or stored.filter_subject} and ack {stored.ack_policy}; "
-                f"the code declares {wanted.filter_subjects} and {wanted.ack_policy}"
+                f"consumer {spec.durable} on {self.stream} is stored with ack "
+                f"{stored.ack_policy}; the code declares {wanted.ack_policy}"
             )
+        stored_subjects = sorted(stored.filter_subjects or [stored.filter_subject or ""])
+        if stored_subjects != sorted(wanted.filter_subjects or []):
+            logger.warning(
+                "consumer %s filter updated from %s to %s",
+                spec.durable,
+                stored_subjects,
+                sorted(wanted.filter_subjects or []),
+            )
+            try:
+                # Creating a durable that exists updates it (NATS 2.10+), keeping its
+                # delivered and acknowledged position.
+                await self.jetstream.add_consumer(self.stream, wanted)
+            except nats.js.errors.Error as error:
+                raise ConsumerConfigConflict(
+                    f"consumer {spec.durable} on {self.stream} is stored with subjects "
+                    f"{stored_subjects} and could not take {wanted.filter_subjects}: {error}"
+                ) from error
 
     async def publish(self, event: events_pb2.Event, *, give_up_after: float = 15.0) -> int:
         """Publishes one event; returns its stream sequence (the first one, if a duplicate).

@@ -113,6 +113,12 @@ def _apply(record: PipelineRecord, event: events_pb2.Event) -> None:
         record.escalations += 1
     elif kind == "reminder_raised":
         record.reminders += 1
+    elif kind == "pipeline_template_changed":
+        changed = event.pipeline_template_changed
+        record.template_version = changed.to_version
+        # Positions are the new version's from now on; the current action may have moved.
+        if record.outcome == "open" and changed.current_action == record.current_action:
+            record.current_position = changed.current_position
     elif kind == "pipeline_closed":
         record.outcome = event.pipeline_closed.outcome
         record.closed_at = at

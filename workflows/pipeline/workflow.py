@@ -450,6 +450,7 @@ class PipelineWorkflow:
                 "fromVersion": preview.from_version,
                 "toVersion": preview.to_version,
                 "currentAction": current_key,
+                "currentPosition": self._current,
                 "addedActions": preview.added_actions,
                 "removedActions": preview.removed_actions,
             },

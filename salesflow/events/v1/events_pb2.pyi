@@ -230,17 +230,19 @@ class ActionResumed(_message.Message):
     def __init__(self, action_key: _Optional[str] = ..., paused_seconds: _Optional[float] = ..., actor_id: _Optional[str] = ..., occurrence: _Optional[int] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class PipelineTemplateChanged(_message.Message):
-    __slots__ = ("template_id", "from_version", "to_version", "current_action", "added_actions", "removed_actions")
+    __slots__ = ("template_id", "from_version", "to_version", "current_action", "added_actions", "removed_actions", "current_position")
     TEMPLATE_ID_FIELD_NUMBER: _ClassVar[int]
     FROM_VERSION_FIELD_NUMBER: _ClassVar[int]
     TO_VERSION_FIELD_NUMBER: _ClassVar[int]
     CURRENT_ACTION_FIELD_NUMBER: _ClassVar[int]
     ADDED_ACTIONS_FIELD_NUMBER: _ClassVar[int]
     REMOVED_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    CURRENT_POSITION_FIELD_NUMBER: _ClassVar[int]
     template_id: str
     from_version: int
     to_version: int
     current_action: str
     added_actions: _containers.RepeatedScalarFieldContainer[str]
     removed_actions: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, template_id: _Optional[str] = ..., from_version: _Optional[int] = ..., to_version: _Optional[int] = ..., current_action: _Optional[str] = ..., added_actions: _Optional[_Iterable[str]] = ..., removed_actions: _Optional[_Iterable[str]] = ...) -> None: ...
+    current_position: int
+    def __init__(self, template_id: _Optional[str] = ..., from_version: _Optional[int] = ..., to_version: _Optional[int] = ..., current_action: _Optional[str] = ..., added_actions: _Optional[_Iterable[str]] = ..., removed_actions: _Optional[_Iterable[str]] = ..., current_position: _Optional[int] = ...) -> None: ...
