@@ -128,6 +128,7 @@ class Stack:
         return f"{self.settings.grpc_host}:{self.services[service].port}"
 
     async def _start(self) -> None:
+        from services.analytics.server import serve as serve_analytics
         from services.evidence.server import serve as serve_evidence
         from services.pipeline.server import serve as serve_pipeline
         from services.points.server import serve as serve_points
@@ -169,6 +170,7 @@ class Stack:
         )
         self._register(await serve_points(deps, port=ports["points"]))
         self._register(await serve_ticketing(deps, port=ports["ticketing"]))
+        self._register(await serve_analytics(deps, port=ports["analytics"]))
         logger.info(
             "stack up temporal=%s nats=%s database=%s services=%s",
             self.options.temporal.value,
@@ -205,7 +207,7 @@ class Stack:
         logger.info("worker process started pid=%s", process.pid)
 
     def _ports(self) -> dict[str, int]:
-        names = ("pipeline", "evidence", "points", "ticketing")
+        names = ("pipeline", "evidence", "points", "ticketing", "analytics")
         if self.options.fixed_ports:
             return {name: getattr(self.settings, f"{name}_port") for name in names}
         # Chosen before any service starts: evidence and pipeline each need the other's

@@ -7,6 +7,7 @@ salesflow db upgrade                 migrate the configured database
 salesflow status OPPORTUNITY_ID      a pipeline's live state, from a running stack
 salesflow pipeline start|complete|show|reply|close ...   act on pipelines of a running stack
 salesflow evidence upload|list ...   evidence files of a running stack
+salesflow analytics rebuild [--from-store]   rebuild the analytics read model
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from salesflow.cli import pipelines
+from salesflow.cli import analytics, pipelines
 from salesflow.core.logs import configure_logging
 from salesflow.core.settings import Settings, SettingsError
 
@@ -82,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     status.set_defaults(handler=_status)
 
     pipelines.register(commands)
+    analytics.register(commands)
     return parser
 
 

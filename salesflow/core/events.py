@@ -72,7 +72,27 @@ PIPELINE_PROJECTION_CONSUMER = ConsumerSpec(
     ),
     "the pipeline list read model",
 )
-CONSUMERS = (POINTS_CONSUMER, TICKETING_CONSUMER, PIPELINE_PROJECTION_CONSUMER)
+ANALYTICS_CONSUMER = ConsumerSpec(
+    "analytics-projection",
+    (
+        "pipeline.started",
+        "action.started",
+        "action.completed",
+        "action.overdue",
+        "action.resumed",
+        "escalation.raised",
+        "ticket.requested",
+        "ticket.changed",
+        "pipeline.closed",
+    ),
+    "the analytics read model",
+)
+CONSUMERS = (
+    POINTS_CONSUMER,
+    TICKETING_CONSUMER,
+    PIPELINE_PROJECTION_CONSUMER,
+    ANALYTICS_CONSUMER,
+)
 
 
 def stream_name(prefix: str) -> str:

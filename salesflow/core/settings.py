@@ -47,6 +47,7 @@ class Settings:
     evidence_port: int = 50052
     points_port: int = 50053
     ticketing_port: int = 50054
+    analytics_port: int = 50057
     evidence_dir: Path = DEFAULT_HOME / "evidence"
     max_upload_bytes: int = 64 * 1024 * 1024
     timezone: str = "Asia/Shanghai"
@@ -73,6 +74,7 @@ class Settings:
             evidence_port=_int(env, "SALESFLOW_EVIDENCE_PORT", base.evidence_port),
             points_port=_int(env, "SALESFLOW_POINTS_PORT", base.points_port),
             ticketing_port=_int(env, "SALESFLOW_TICKETING_PORT", base.ticketing_port),
+            analytics_port=_int(env, "SALESFLOW_ANALYTICS_PORT", base.analytics_port),
             evidence_dir=Path(env.get("SALESFLOW_EVIDENCE_DIR") or base.evidence_dir),
             max_upload_bytes=_int(
                 env, "SALESFLOW_MAX_UPLOAD_BYTES", base.max_upload_bytes, minimum=1
