@@ -15,7 +15,7 @@ def compose() -> dict:
 
 def test_compose_declares_every_service_with_its_module():
     services = compose()["services"]
-    for name in ("worker", "pipeline", "evidence", "points", "ticketing"):
+    for name in ("worker", "pipeline", "evidence", "points", "ticketing", "analytics"):
         command = services[name]["command"]
         assert command[:2] == ["python", "-m"]
         module = command[2]
@@ -26,7 +26,7 @@ def test_compose_declares_every_service_with_its_module():
 
 def test_compose_services_wait_for_migration_and_healthy_dependencies():
     services = compose()["services"]
-    for name in ("pipeline", "evidence", "points", "ticketing", "worker"):
+    for name in ("pipeline", "evidence", "points", "ticketing", "analytics", "worker"):
         depends = services[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully"
         assert depends["nats"]["condition"] == "service_healthy"
