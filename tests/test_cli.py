@@ -19,7 +19,10 @@ OTHER_REP = ["--as", "Otto Cli", "--role", "rep", "--regions", "East"]
 
 @pytest.fixture
 async def cli(stack, monkeypatch):
-    """People of their own (the ledger is shared with other tests of the session). Runs `salesflow ...` against the stack's services; answers (exit code, out, err)."""
+    """Runs `salesflow ...` against the stack; answers the exit code.
+
+    Its people are its own: the points ledger is shared with the session's other tests.
+    """
     await upsert_team(
         stack.sessions,
         [
