@@ -130,6 +130,7 @@ class Stack:
         return f"{self.settings.grpc_host}:{self.services[service].port}"
 
     async def _start(self) -> None:
+        from services.analytics.server import serve as serve_analytics
         from services.evidence.server import serve as serve_evidence
         from services.notifications.channels import log_only_channels
         from services.notifications.server import dispatcher_for
@@ -185,6 +186,7 @@ class Stack:
         self._register(
             await serve_notifications(deps, port=ports["notifications"], dispatcher=dispatcher)
         )
+        self._register(await serve_analytics(deps, port=ports["analytics"]))
         logger.info(
             "stack up temporal=%s nats=%s database=%s services=%s",
             self.options.temporal.value,
@@ -221,7 +223,15 @@ class Stack:
         logger.info("worker process started pid=%s", process.pid)
 
     def _ports(self) -> dict[str, int]:
-        names = ("pipeline", "evidence", "points", "ticketing", "templates", "notifications")
+        names = (
+            "pipeline",
+            "evidence",
+            "points",
+            "ticketing",
+            "templates",
+            "notifications",
+            "analytics",
+        )
         if self.options.fixed_ports:
             return {name: getattr(self.settings, f"{name}_port") for name in names}
         # Chosen before any service starts: evidence and pipeline each need the other's

@@ -6,14 +6,13 @@ from pathlib import Path
 
 import yaml
 
+from salesflow.core.settings import SERVICES
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-
-
-SERVICES = ("pipeline", "evidence", "points", "ticketing", "templates", "notifications")
 
 
 def test_compose_declares_every_service_with_its_module():

@@ -4,12 +4,13 @@ workflow, on PostgreSQL, with the stack's own nats-server and the time-skipping 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
 
+from salesflow.analytics.v1 import analytics_pb2, analytics_pb2_grpc
 from salesflow.core.caller import Caller, Role
 from salesflow.core.rpc import channel, rejection_detail
 from salesflow.evidence.v1 import evidence_pb2, evidence_pb2_grpc
@@ -256,6 +257,36 @@ async def test_a_pipeline_runs_from_grpc_through_events_to_points_and_legal(stac
         ("role:legal", "ticket"),
     ]
     assert {(n.channel, n.status) for n in mine} == {("log", "delivered")}
+    # Analytics read the same events: the rep's objection outcome with its strategies, and
+    # the demo's completeness from the files and answers the template required.
+    async with channel(stack.target("analytics"), REP) as analytics_channel:
+        analytics = analytics_pb2_grpc.AnalyticsServiceStub(analytics_channel)
+        outcomes = await analytics.LastOutcomes(
+            analytics_pb2.LastOutcomesRequest(
+                rep_id=REP.id, action_key="objection_handling", limit=20
+            )
+        )
+        [outcome] = [o for o in outcomes.outcomes if o.opportunity_id == opportunity_id]
+        assert (list(outcome.strategies), outcome.topic, outcome.result) == (
+            ["cost_breakdown"],
+            "price",
+            analytics_pb2.OUTCOME_RESULT_ACCEPTED,
+        )
+        assert (outcome.pipeline_outcome, outcome.quality) == ("won", 100.0)
+
+        now = datetime.now(UTC)
+        period = analytics_pb2.Filter(rep_id=REP.id)
+        period.start.FromDatetime(now - timedelta(days=1))
+        period.end.FromDatetime(now + timedelta(days=1))
+        instances = await analytics.Quality(
+            analytics_pb2.QualityRequest(
+                filter=period,
+                level=analytics_pb2.QUALITY_LEVEL_INSTANCE,
+                action_key="solution_demo",
+            )
+        )
+        [demo] = [i for i in instances.instances if i.opportunity_id == opportunity_id]
+        assert (demo.components.evidence, demo.components.answers, demo.score) == (1.0, 1.0, 100.0)
 
 
 async def test_bad_requests_get_precise_status_codes(stack):
@@ -419,6 +450,7 @@ async def test_every_service_answers_health_checks_and_reflection(stack):
         "points": "salesflow.points.v1.PointsService",
         "ticketing": "salesflow.ticketing.v1.TicketingService",
         "notifications": "salesflow.notifications.v1.NotificationService",
+        "analytics": "salesflow.analytics.v1.AnalyticsService",
     }
     for name, service in expected.items():
         async with channel(stack.target(name)) as plain:

@@ -19,6 +19,7 @@ def test_generated_grpc_code_is_up_to_date():
 
 
 def test_every_service_serves_health_and_reflection_names():
+    from salesflow.analytics.v1 import analytics_pb2
     from salesflow.evidence.v1 import evidence_pb2
     from salesflow.pipeline.v1 import pipeline_pb2
     from salesflow.points.v1 import points_pb2
@@ -27,7 +28,14 @@ def test_every_service_serves_health_and_reflection_names():
 
     names = {
         module.DESCRIPTOR.package + "." + service
-        for module in (pipeline_pb2, evidence_pb2, points_pb2, ticketing_pb2, templates_pb2)
+        for module in (
+            pipeline_pb2,
+            evidence_pb2,
+            points_pb2,
+            ticketing_pb2,
+            templates_pb2,
+            analytics_pb2,
+        )
         for service in module.DESCRIPTOR.services_by_name
     }
     assert names == {
@@ -36,4 +44,5 @@ def test_every_service_serves_health_and_reflection_names():
         "salesflow.points.v1.PointsService",
         "salesflow.ticketing.v1.TicketingService",
         "salesflow.templates.v1.TemplateService",
+        "salesflow.analytics.v1.AnalyticsService",
     }

@@ -85,11 +85,29 @@ NOTIFICATIONS_CONSUMER = ConsumerSpec(
     ),
     "notices written to the notification outbox",
 )
+
+ANALYTICS_CONSUMER = ConsumerSpec(
+    "analytics-projection",
+    (
+        "pipeline.started",
+        "action.started",
+        "action.completed",
+        "action.overdue",
+        "action.resumed",
+        "escalation.raised",
+        "ticket.requested",
+        "ticket.changed",
+        "pipeline.closed",
+    ),
+    "the analytics read model",
+)
+
 CONSUMERS = (
     POINTS_CONSUMER,
     TICKETING_CONSUMER,
     PIPELINE_PROJECTION_CONSUMER,
     NOTIFICATIONS_CONSUMER,
+    ANALYTICS_CONSUMER,
 )
 
 

@@ -106,7 +106,15 @@ def _smtp(env: dict[str, str]) -> SmtpSettings | None:
 
 
 # Our gRPC services, each with SALESFLOW_<NAME>_PORT and, optionally, SALESFLOW_<NAME>_HOST.
-SERVICES = ("pipeline", "evidence", "points", "ticketing", "templates", "notifications")
+SERVICES = (
+    "pipeline",
+    "evidence",
+    "points",
+    "ticketing",
+    "templates",
+    "notifications",
+    "analytics",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,6 +136,7 @@ class Settings:
     ticketing_port: int = 50054
     templates_port: int = 50055
     notifications_port: int = 50056
+    analytics_port: int = 50057
     evidence_dir: Path = DEFAULT_HOME / "evidence"
     max_upload_bytes: int = 64 * 1024 * 1024
     timezone: str = "Asia/Shanghai"
@@ -164,6 +173,7 @@ class Settings:
             ticketing_port=_int(env, "SALESFLOW_TICKETING_PORT", base.ticketing_port),
             templates_port=_int(env, "SALESFLOW_TEMPLATES_PORT", base.templates_port),
             notifications_port=_int(env, "SALESFLOW_NOTIFICATIONS_PORT", base.notifications_port),
+            analytics_port=_int(env, "SALESFLOW_ANALYTICS_PORT", base.analytics_port),
             evidence_dir=Path(env.get("SALESFLOW_EVIDENCE_DIR") or base.evidence_dir),
             max_upload_bytes=_int(
                 env, "SALESFLOW_MAX_UPLOAD_BYTES", base.max_upload_bytes, minimum=1

@@ -199,6 +199,9 @@ class PipelineWorkflow:
                 "points": action.points_on_completion,
                 "evidenceIds": [item.evidence_id for item in request.evidence],
                 "answersGiven": sum(len(answer.values) for answer in request.answers),
+                "answers": [{"key": a.key, "values": list(a.values)} for a in request.answers],
+                "evidenceRequired": sum(rule.count for rule in action.evidence),
+                "answersRequired": sum(rule.count for rule in action.answers),
             },
             at=now,
         )

@@ -86,20 +86,34 @@ class ActionStarted(_message.Message):
     def __init__(self, action_key: _Optional[str] = ..., position: _Optional[int] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ActionCompleted(_message.Message):
-    __slots__ = ("action_key", "started_at", "on_time", "points", "evidence_ids", "answers_given")
+    __slots__ = ("action_key", "started_at", "on_time", "points", "evidence_ids", "answers_given", "answers", "evidence_required", "answers_required")
     ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
     STARTED_AT_FIELD_NUMBER: _ClassVar[int]
     ON_TIME_FIELD_NUMBER: _ClassVar[int]
     POINTS_FIELD_NUMBER: _ClassVar[int]
     EVIDENCE_IDS_FIELD_NUMBER: _ClassVar[int]
     ANSWERS_GIVEN_FIELD_NUMBER: _ClassVar[int]
+    ANSWERS_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    ANSWERS_REQUIRED_FIELD_NUMBER: _ClassVar[int]
     action_key: str
     started_at: _timestamp_pb2.Timestamp
     on_time: bool
     points: int
     evidence_ids: _containers.RepeatedScalarFieldContainer[str]
     answers_given: int
-    def __init__(self, action_key: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., on_time: _Optional[bool] = ..., points: _Optional[int] = ..., evidence_ids: _Optional[_Iterable[str]] = ..., answers_given: _Optional[int] = ...) -> None: ...
+    answers: _containers.RepeatedCompositeFieldContainer[ActionAnswer]
+    evidence_required: int
+    answers_required: int
+    def __init__(self, action_key: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., on_time: _Optional[bool] = ..., points: _Optional[int] = ..., evidence_ids: _Optional[_Iterable[str]] = ..., answers_given: _Optional[int] = ..., answers: _Optional[_Iterable[_Union[ActionAnswer, _Mapping]]] = ..., evidence_required: _Optional[int] = ..., answers_required: _Optional[int] = ...) -> None: ...
+
+class ActionAnswer(_message.Message):
+    __slots__ = ("key", "values")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    values: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, key: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ActionOverdue(_message.Message):
     __slots__ = ("action_key", "due_at", "points", "occurrence")

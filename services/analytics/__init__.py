@@ -1,0 +1,1 @@
+"""The analytics service: a read model of the pipeline events and the figures built on it."""
