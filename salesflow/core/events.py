@@ -48,11 +48,16 @@ class ConsumerSpec:
     durable: str
     event_types: tuple[str, ...]
     description: str
+    # Seconds a delivered batch may stay unacknowledged before it is delivered again.
+    ack_wait: float = 30.0
 
 
 # Every consumer in the system, declared once; services refer to them by name.
 POINTS_CONSUMER = ConsumerSpec(
-    "points-ledger", ("action.completed", "action.overdue"), "points ledger entries"
+    "points-ledger",
+    # The pipeline's template version (started, changed) decides the rules that price it.
+    ("pipeline.started", "pipeline.template_changed", "action.completed", "action.overdue"),
+    "points ledger entries",
 )
 TICKETING_CONSUMER = ConsumerSpec(
     "ticketing-requests", ("ticket.requested",), "tickets for legal and logistics"
@@ -102,10 +107,14 @@ def consumer_config(prefix: str, spec: ConsumerSpec) -> js_api.ConsumerConfig:
         ack_policy=js_api.AckPolicy.EXPLICIT,
         deliver_policy=js_api.DeliverPolicy.ALL,
         filter_subjects=[subject_for(prefix, event_type) for event_type in spec.event_types],
-        ack_wait=30.0,
+        ack_wait=spec.ack_wait,
         max_deliver=-1,
         max_ack_pending=2048,
     )
+
+
+def _subjects(config: js_api.ConsumerConfig) -> list[str]:
+    return sorted(config.filter_subjects or [config.filter_subject or ""])
 
 
 class ConsumerConfigConflict(RuntimeError):
@@ -174,11 +183,13 @@ class EventBus:
             await self.jetstream.add_consumer(self.stream, wanted)
             return
         stored = info.config
-        if (
-            sorted(stored.filter_subjects or [stored.filter_subject or ""])
-            != sorted(wanted.filter_subjects or [])
-            or stored.ack_policy != wanted.ack_policy
-        ):
+        if stored.ack_policy == wanted.ack_policy and _subjects(stored) != _subjects(wanted):
+            # The code now asks for more (or fewer) event types: the server updates a
+            # durable consumer's filters in place, keeping its position.
+            info = await self.jetstream.add_consumer(self.stream, wanted)
+            stored = info.config
+            logger.info("consumer %s now filters %s", spec.durable, _subjects(stored))
+        if _subjects(stored) != _subjects(wanted) or stored.ack_policy != wanted.ack_policy:
             raise ConsumerConfigConflict(
                 f"consumer {spec.durable} on {self.stream} is stored with subjects "
                 f"{stored.filter_subjects or stored.filter_subject} and ack {stored.ack_policy}; "
