@@ -200,7 +200,7 @@ def _fact_row(event: events_pb2.Event, recorded_at: datetime) -> dict[str, Any] 
         details = {
             "action_key": payload.action_key,
             "on_time": payload.on_time,
-            "evidence_count": len(payload.evidence_ids),
+            "attachments": len(payload.evidence_ids),
             "answers_given": payload.answers_given,
             "event_points": payload.points,
         }
@@ -209,7 +209,7 @@ def _fact_row(event: events_pb2.Event, recorded_at: datetime) -> dict[str, Any] 
         details = {
             "action_key": payload.action_key,
             "on_time": False,
-            "evidence_count": 0,
+            "attachments": 0,
             "answers_given": 0,
             "event_points": payload.points,
         }
@@ -265,7 +265,7 @@ def _fact(row: PricedEvent) -> Fact:
         action_key=row.action_key,
         occurred_at=row.occurred_at,
         on_time=row.on_time,
-        evidence_count=row.evidence_count,
+        evidence_count=row.attachments,
         answers_given=row.answers_given,
         event_points=row.event_points,
     )

@@ -12,7 +12,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from salesflow.core.db import Base, UtcDateTime
@@ -74,6 +83,10 @@ class PricedEvent(Base):
     """An action event the ledger received, with what it needs to be priced again."""
 
     __tablename__ = "points_facts"
+    __table_args__ = (
+        # Milestones count a rep's completions of one action in a window.
+        Index("ix_points_facts_rep_action_time", "rep_id", "action_key", "occurred_at"),
+    )
 
     event_id: Mapped[str] = mapped_column(String(300), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -83,7 +96,8 @@ class PricedEvent(Base):
     action_key: Mapped[str] = mapped_column(String(100), nullable=False)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False, index=True)
     on_time: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    evidence_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Evidence files presented with the completion.
+    attachments: Mapped[int] = mapped_column(Integer, nullable=False)
     answers_given: Mapped[int] = mapped_column(Integer, nullable=False)
     # The points the event itself carried (the workflow's copy of the template).
     event_points: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -121,7 +121,7 @@ def _create_tables() -> None:
         sa.Column("action_key", sa.String(100), nullable=False),
         sa.Column("occurred_at", UtcDateTime(), nullable=False),
         sa.Column("on_time", sa.Boolean(), nullable=False),
-        sa.Column("evidence_count", sa.Integer(), nullable=False),
+        sa.Column("attachments", sa.Integer(), nullable=False),
         sa.Column("answers_given", sa.Integer(), nullable=False),
         sa.Column("event_points", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
