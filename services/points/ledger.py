@@ -21,6 +21,7 @@ Nothing here knows about gRPC or NATS.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import uuid
@@ -30,7 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from salesflow.core.caller import SYSTEM_CALLER, Caller
@@ -271,6 +272,12 @@ def _fact(row: PricedEvent) -> Fact:
     )
 
 
+def _by_id(rows: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows in event id order: concurrent batches then insert (and wait on) shared rows in
+    the same order, so they queue instead of deadlocking."""
+    return [rows[event_id] for event_id in sorted(rows)]
+
+
 def _effective(history: list[Assignment], moment: datetime) -> Assignment | None:
     """The template version a pipeline ran on at a moment (its first one before it)."""
     current = None
@@ -322,13 +329,18 @@ class PointsLedger:
             return 0
 
         async with self.sessions.begin() as session:
+            # A pipeline's start and its action events may reach two consumers at once:
+            # whichever commits second must see the other's rows.
+            await lock_opportunities(
+                session, {row["opportunity_id"] for row in [*facts.values(), *assignments.values()]}
+            )
             if assignments:
                 await session.execute(
-                    insert_ignoring_duplicates(session, PipelineRules, list(assignments.values()))
+                    insert_ignoring_duplicates(session, PipelineRules, _by_id(assignments))
                 )
             if facts:
                 await session.execute(
-                    insert_ignoring_duplicates(session, PricedEvent, list(facts.values()))
+                    insert_ignoring_duplicates(session, PricedEvent, _by_id(facts))
                 )
             opportunities = {row["opportunity_id"] for row in assignments.values()}
             waiting = list(
@@ -795,6 +807,20 @@ async def team_of(session: AsyncSession, rep_id: str) -> str:
         .limit(1)
     )
     return latest or ""
+
+
+def _opportunity_lock_key(opportunity_id: str) -> int:
+    digest = hashlib.sha256(f"salesflow-points:{opportunity_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+async def lock_opportunities(session: AsyncSession, opportunities: Iterable[str]) -> None:
+    """Serialises batches that touch the same pipelines (PostgreSQL advisory locks, in one
+    order; SQLite has a single writer anyway)."""
+    if session.bind.dialect.name != "postgresql":
+        return
+    for key in sorted({_opportunity_lock_key(opp) for opp in opportunities}):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 async def lock_accounts(session: AsyncSession, reps: Iterable[str]) -> None:

@@ -40,9 +40,7 @@ def _extend_ledger() -> None:
             ("entry_key", 1000),
             ("item_key", 1000),
         ):
-            batch.add_column(
-                sa.Column(name, sa.String(length), nullable=False, server_default="")
-            )
+            batch.add_column(sa.Column(name, sa.String(length), nullable=False, server_default=""))
 
     # Entries written before this revision: named by the rules' new keys, dated in their
     # quarter of the company's time zone (no trigger guards the table yet).
