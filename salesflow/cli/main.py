@@ -10,6 +10,7 @@ salesflow pipeline start|complete|show|reply|close ...   act on pipelines of a r
 salesflow evidence upload|list ...   evidence files of a running stack
 salesflow template ...               the action template library (see salesflow.cli.templates)
 salesflow analytics rebuild [--from-store]   rebuild the analytics read model
+salesflow points ...                 balances, leaderboard, rewards, HR export (cli/points.py)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 from salesflow.cli import analytics, pipelines
+from salesflow.cli import points as points_commands
 from salesflow.cli import templates as template_commands
 from salesflow.core.logs import configure_logging
 from salesflow.core.settings import Settings, SettingsError
@@ -97,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     pipelines.register(commands)
     template_commands.add_parser(commands)
     analytics.register(commands)
+    points_commands.register(commands)
     return parser
 
 

@@ -48,11 +48,16 @@ class ConsumerSpec:
     durable: str
     event_types: tuple[str, ...]
     description: str
+    # Seconds a delivered batch may stay unacknowledged before it is delivered again.
+    ack_wait: float = 30.0
 
 
 # Every consumer in the system, declared once; services refer to them by name.
 POINTS_CONSUMER = ConsumerSpec(
-    "points-ledger", ("action.completed", "action.overdue"), "points ledger entries"
+    "points-ledger",
+    # The pipeline's template version (started, changed) decides the rules that price it.
+    ("pipeline.started", "pipeline.template_changed", "action.completed", "action.overdue"),
+    "points ledger entries",
 )
 TICKETING_CONSUMER = ConsumerSpec(
     "ticketing-requests", ("ticket.requested",), "tickets for legal and logistics"
@@ -138,10 +143,14 @@ def consumer_config(prefix: str, spec: ConsumerSpec) -> js_api.ConsumerConfig:
         ack_policy=js_api.AckPolicy.EXPLICIT,
         deliver_policy=js_api.DeliverPolicy.ALL,
         filter_subjects=[subject_for(prefix, event_type) for event_type in spec.event_types],
-        ack_wait=30.0,
+        ack_wait=spec.ack_wait,
         max_deliver=-1,
         max_ack_pending=2048,
     )
+
+
+def _subjects(config: js_api.ConsumerConfig) -> list[str]:
+    return sorted(config.filter_subjects or [config.filter_subject or ""])
 
 
 class ConsumerConfigConflict(RuntimeError):
@@ -221,13 +230,13 @@ class EventBus:
                 f"consumer {spec.durable} on {self.stream} is stored with ack "
                 f"{stored.ack_policy}; the code declares {wanted.ack_policy}"
             )
-        stored_subjects = sorted(stored.filter_subjects or [stored.filter_subject or ""])
-        if stored_subjects != sorted(wanted.filter_subjects or []):
+        stored_subjects = _subjects(stored)
+        if stored_subjects != _subjects(wanted):
             logger.warning(
                 "consumer %s filter updated from %s to %s",
                 spec.durable,
                 stored_subjects,
-                sorted(wanted.filter_subjects or []),
+                _subjects(wanted),
             )
             try:
                 # Creating a durable that exists updates it (NATS 2.10+), keeping its

@@ -16,10 +16,23 @@ from typing import Any
 
 from workflows.pipeline.template import PipelineTemplate
 
+# Points rules added after the first versions were saved; left out of a body while they
+# hold their defaults, so the content hash of a version saved before them is unchanged.
+_OPTIONAL_ACTION_FIELDS = {
+    "points_weight": (1.0,),
+    "quality_bonuses": ((), []),
+    "milestones": ((), []),
+}
+
 
 def template_body(template: PipelineTemplate) -> dict[str, Any]:
     """The template as plain JSON data (tuples become lists)."""
-    return dataclasses.asdict(template)
+    body = dataclasses.asdict(template)
+    for action in body["actions"]:
+        for name, defaults in _OPTIONAL_ACTION_FIELDS.items():
+            if name in action and action[name] in defaults:
+                del action[name]
+    return body
 
 
 def canonical_json(body: dict[str, Any]) -> str:

@@ -13,7 +13,9 @@ checked, beyond the shape yaml_format.py reads:
   escalation levels each later than the one before, valid time zones, working hours and
   dates;
 - points: a value for every rule; completion points not negative, overdue ones not
-  positive;
+  positive; a weight greater than 0 (at most 100); quality bonuses with a known condition,
+  positive points and distinct keys; milestones with a known window (week, month,
+  quarter), positive points, each count and window once;
 - reachability. Pipelines are linear: each action opens when the one before completes and
   the last completion wins the deal. So an action can never be reached when it is listed
   after the action marked `terminal: true` (the step that wins the deal), or after an
@@ -37,6 +39,8 @@ from workflows.pipeline.template import (
     DEFAULT_CALENDAR_ID,
     DEPARTMENTS,
     ESCALATION_ROLES,
+    MILESTONE_WINDOWS,
+    QUALITY_CONDITIONS,
     ActionTemplate,
     CalendarSpec,
     PipelineTemplate,
@@ -396,6 +400,7 @@ def _check_action(add, path: str, action: ActionTemplate, calendar_ids: set[str]
         add(f"{path}.points.completion", "completion points cannot be negative")
     if action.points_when_overdue > 0:
         add(f"{path}.points.overdue", "an overdue penalty is zero or negative")
+    _check_points_extras(add, f"{path}.points", action)
 
     departments: set[str] = set()
     for index, rule in enumerate(action.tickets):
@@ -415,6 +420,52 @@ def _check_action(add, path: str, action: ActionTemplate, calendar_ids: set[str]
                 f"duration must be greater than 0 minutes, got {rule.response_target_minutes}",
             )
     return never_completes
+
+
+MAX_WEIGHT = 100
+
+
+def _check_points_extras(add, path: str, action: ActionTemplate) -> None:
+    """Weight, quality bonuses and milestones of one action."""
+    if not 0 < action.points_weight <= MAX_WEIGHT or action.points_weight != action.points_weight:
+        add(
+            f"{path}.weight",
+            f"must be greater than 0 and at most {MAX_WEIGHT}, got {action.points_weight:g}",
+        )
+    bonus_keys: set[str] = set()
+    for index, bonus in enumerate(action.quality_bonuses):
+        item = f"{path}.quality_bonus[{index}]"
+        _check_key(add, f"{item}.key", bonus.key)
+        if bonus.key in bonus_keys:
+            add(f"{item}.key", f"quality bonus {bonus.key!r} is listed twice")
+        bonus_keys.add(bonus.key)
+        if bonus.when not in QUALITY_CONDITIONS:
+            add(
+                f"{item}.when",
+                f"unknown condition {bonus.when!r} (known: {', '.join(QUALITY_CONDITIONS)})",
+            )
+        if bonus.points <= 0:
+            add(f"{item}.points", f"a bonus must be greater than 0, got {bonus.points}")
+        if bonus.at_least < 1:
+            add(f"{item}.at_least", f"must be at least 1, got {bonus.at_least}")
+    windows: set[tuple[int, str]] = set()
+    for index, milestone in enumerate(action.milestones):
+        item = f"{path}.milestones[{index}]"
+        if milestone.per not in MILESTONE_WINDOWS:
+            add(
+                f"{item}.per",
+                f"unknown window {milestone.per!r} (known: {', '.join(MILESTONE_WINDOWS)})",
+            )
+        if milestone.count < 1:
+            add(f"{item}.count", f"must be at least 1, got {milestone.count}")
+        if milestone.points <= 0:
+            add(
+                f"{item}.points",
+                f"a milestone bonus must be greater than 0, got {milestone.points}",
+            )
+        if (milestone.count, milestone.per) in windows:
+            add(item, f"the milestone {milestone.count} per {milestone.per} is listed twice")
+        windows.add((milestone.count, milestone.per))
 
 
 def _check_content_types(add, path: str, content_types: tuple[str, ...]) -> bool:

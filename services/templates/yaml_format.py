@@ -25,7 +25,9 @@ from workflows.pipeline.template import (
     CalendarSpec,
     EscalationLevel,
     EvidenceRequirement,
+    Milestone,
     PipelineTemplate,
+    QualityBonus,
     ReminderRule,
     TicketRule,
 )
@@ -59,7 +61,12 @@ HEADER = """\
 #                          warning_hours, due_hours, escalations [{after_hours, to}],
 #                          reminders [{key, every_hours, to, max_times}]; left out: no clocks
 #   points                 completion (given once on completion), overdue (zero or negative,
-#                          once when due_hours pass); left out: completion 5, overdue -2
+#                          once when due_hours pass); left out: completion 5, overdue -2.
+#                          Optional: weight (multiplies completion and quality bonuses, e.g.
+#                          1.5), quality_bonus [{key, points, when, at_least}] with `when`
+#                          on_time, complete_answers (at_least answers beyond those required)
+#                          or evidence_at_least; milestones [{count, per, points}]: the
+#                          count-th completion in a week, month or quarter earns points once
 #   tickets                opened when the action starts, must be resolved before it
 #                          completes: department (legal, logistics, finance, hr), kind,
 #                          response_target_minutes
@@ -137,6 +144,31 @@ def _time_document(action: ActionTemplate) -> dict[str, Any]:
     return time
 
 
+def _points_document(action: ActionTemplate) -> dict[str, Any]:
+    basic = {"completion": action.points_on_completion, "overdue": action.points_when_overdue}
+    if action.points_weight == 1 and not action.quality_bonuses and not action.milestones:
+        return _FlowMap(basic)
+    document: dict[str, Any] = dict(basic)
+    if action.points_weight != 1:
+        document["weight"] = _number(action.points_weight)
+    if action.quality_bonuses:
+        document["quality_bonus"] = [
+            _FlowMap(
+                key=bonus.key,
+                points=bonus.points,
+                when=bonus.when,
+                **({"at_least": bonus.at_least} if bonus.when != "on_time" else {}),
+            )
+            for bonus in action.quality_bonuses
+        ]
+    if action.milestones:
+        document["milestones"] = [
+            _FlowMap(count=milestone.count, per=milestone.per, points=milestone.points)
+            for milestone in action.milestones
+        ]
+    return document
+
+
 def _action_document(action: ActionTemplate) -> dict[str, Any]:
     document: dict[str, Any] = {"key": action.key, "name": action.name, "name_zh": action.name_zh}
     if action.description:
@@ -169,9 +201,7 @@ def _action_document(action: ActionTemplate) -> dict[str, Any]:
     time = _time_document(action)
     if time:
         document["time"] = time
-    document["points"] = _FlowMap(
-        completion=action.points_on_completion, overdue=action.points_when_overdue
-    )
+    document["points"] = _points_document(action)
     if action.tickets:
         document["tickets"] = [
             _FlowMap(
@@ -414,6 +444,13 @@ FIELD_ORDER = {
                 "max_times",
                 "completion",
                 "overdue",
+                "weight",
+                "quality_bonus",
+                "points",
+                "when",
+                "at_least",
+                "milestones",
+                "per",
                 "department",
                 "response_target_minutes",
             )
@@ -521,22 +558,70 @@ def _read_ticket(reader: _Reader, value: Any, path: str) -> TicketRule:
     )
 
 
-def _read_points(reader: _Reader, value: Any, path: str) -> tuple[int, int]:
-    completion, overdue = DEFAULT_ACTION.points_on_completion, DEFAULT_ACTION.points_when_overdue
+POINTS_FIELDS = ("completion", "overdue", "weight", "quality_bonus", "milestones")
+
+
+def _read_points(reader: _Reader, value: Any, path: str) -> dict[str, Any]:
+    """The action's points rules as ActionTemplate fields; defaults where left out."""
+    found: dict[str, Any] = {
+        "points_on_completion": DEFAULT_ACTION.points_on_completion,
+        "points_when_overdue": DEFAULT_ACTION.points_when_overdue,
+    }
     if value is None:
         reader.problem(path, "a points rule needs a value, e.g. {completion: 5, overdue: -2}")
-        return completion, overdue
-    data = reader.fields(value, path, ("completion", "overdue"))
+        return found
+    data = reader.fields(value, path, POINTS_FIELDS)
     if data is None:
-        return completion, overdue
-    found = []
-    for key, default in (("completion", completion), ("overdue", overdue)):
+        return found
+    for key, field_name in (
+        ("completion", "points_on_completion"),
+        ("overdue", "points_when_overdue"),
+    ):
         if key in data and data[key] is None:
             reader.problem(f"{path}.{key}", "a points rule needs a value (a whole number)")
-            found.append(default)
         else:
-            found.append(reader.integer(data, key, path, default, minimum=-1_000_000))
-    return found[0], found[1]
+            found[field_name] = reader.integer(
+                data, key, path, found[field_name], minimum=-1_000_000
+            )
+    if "weight" in data:
+        weight = data["weight"]
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+            reader.problem(f"{path}.weight", f"must be a number, e.g. 1.5, got {_describe(weight)}")
+        else:
+            found["points_weight"] = float(weight)
+    bonuses = data.get("quality_bonus")
+    if isinstance(bonuses, dict):
+        # One bonus may be written as a single mapping.
+        bonuses = [bonuses]
+    found["quality_bonuses"] = reader.listed(
+        {"quality_bonus": bonuses}, "quality_bonus", path, lambda v, p: _read_bonus(reader, v, p)
+    )
+    found["milestones"] = reader.listed(
+        data, "milestones", path, lambda v, p: _read_milestone(reader, v, p)
+    )
+    return found
+
+
+def _read_bonus(reader: _Reader, value: Any, path: str) -> QualityBonus:
+    data = reader.fields(value, path, ("key", "points", "when", "at_least"), ("points", "when"))
+    data = {} if data is None else data
+    when = reader.text(data, "when", path)
+    return QualityBonus(
+        key=reader.text(data, "key", path, when),
+        points=reader.integer(data, "points", path, 0, minimum=-1_000_000),
+        when=when,
+        at_least=reader.integer(data, "at_least", path, 1, minimum=1),
+    )
+
+
+def _read_milestone(reader: _Reader, value: Any, path: str) -> Milestone:
+    data = reader.fields(value, path, ("count", "per", "points"), ("count", "per", "points"))
+    data = {} if data is None else data
+    return Milestone(
+        count=reader.integer(data, "count", path, 1, minimum=1),
+        per=reader.text(data, "per", path),
+        points=reader.integer(data, "points", path, 0, minimum=-1_000_000),
+    )
 
 
 def _read_action(reader: _Reader, value: Any, path: str) -> ActionTemplate:
@@ -546,9 +631,9 @@ def _read_action(reader: _Reader, value: Any, path: str) -> ActionTemplate:
     if "time" in data:
         time = reader.fields(data["time"], f"{path}.time", TIME_FIELDS) or {}
     time_path = f"{path}.time"
-    completion, overdue = DEFAULT_ACTION.points_on_completion, DEFAULT_ACTION.points_when_overdue
+    points: dict[str, Any] = {}
     if "points" in data:
-        completion, overdue = _read_points(reader, data["points"], f"{path}.points")
+        points = _read_points(reader, data["points"], f"{path}.points")
     return ActionTemplate(
         key=reader.text(data, "key", path),
         name=reader.text(data, "name", path),
@@ -567,9 +652,8 @@ def _read_action(reader: _Reader, value: Any, path: str) -> ActionTemplate:
             time, "reminders", time_path, lambda v, p: _read_reminder(reader, v, p)
         ),
         tickets=reader.listed(data, "tickets", path, lambda v, p: _read_ticket(reader, v, p)),
-        points_on_completion=completion,
-        points_when_overdue=overdue,
         terminal=reader.flag(data, "terminal", path),
+        **points,
     )
 
 

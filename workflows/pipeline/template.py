@@ -26,6 +26,13 @@ CLOCKS = (CLOCK_WALL, CLOCK_BUSINESS)
 # Departments a ticket rule may address.
 DEPARTMENTS = ("legal", "logistics", "finance", "hr")
 
+# What a quality bonus may ask of a completion, all read from the action.completed event:
+# completed before its deadline; more answers than the action requires (at_least beyond
+# the minimum); at least `at_least` evidence files presented.
+QUALITY_CONDITIONS = ("on_time", "complete_answers", "evidence_at_least")
+# Windows a one-off milestone counts completions in (the company's time zone).
+MILESTONE_WINDOWS = ("week", "month", "quarter")
+
 
 @dataclass(frozen=True)
 class CalendarSpec:
@@ -108,6 +115,26 @@ class TicketRule:
 
 
 @dataclass(frozen=True)
+class QualityBonus:
+    """Extra points for a completion that meets a condition (e.g. a complete proposal)."""
+
+    key: str
+    points: int
+    when: str
+    at_least: int = 1
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A one-off bonus: the `count`th completion of the action by a rep within one window
+    (week, month or quarter) earns `points`, once per rep, action and window."""
+
+    count: int
+    per: str
+    points: int
+
+
+@dataclass(frozen=True)
 class ActionTemplate:
     key: str
     name: str
@@ -127,6 +154,10 @@ class ActionTemplate:
     tickets: tuple[TicketRule, ...] = ()
     points_on_completion: int = 5
     points_when_overdue: int = -2
+    # Multiplies completion points and quality bonuses (e.g. 1.5 for customer referrals).
+    points_weight: float = 1.0
+    quality_bonuses: tuple[QualityBonus, ...] = ()
+    milestones: tuple[Milestone, ...] = ()
     # Completing this action wins the pipeline. Declarative: validation refuses any action
     # listed after it (it could never be reached), so the workflow needs no branch for it.
     terminal: bool = False

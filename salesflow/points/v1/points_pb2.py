@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n salesflow/points/v1/points.proto\x12\x13salesflow.points.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"#\n\x11GetBalanceRequest\x12\x0e\n\x06rep_id\x18\x01 \x01(\t\":\n\x07\x42\x61lance\x12\x0e\n\x06rep_id\x18\x01 \x01(\t\x12\x0e\n\x06points\x18\x02 \x01(\x03\x12\x0f\n\x07\x65ntries\x18\x03 \x01(\x03\"\xed\x01\n\x0bLedgerEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\x03\x12\x0e\n\x06rep_id\x18\x02 \x01(\t\x12\x0e\n\x06points\x18\x03 \x01(\x05\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x05 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x06 \x01(\t\x12\x12\n\naction_key\x18\x07 \x01(\t\x12/\n\x0boccurred_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brecorded_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"3\n\x12ListEntriesRequest\x12\x0e\n\x06rep_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"H\n\x13ListEntriesResponse\x12\x31\n\x07\x65ntries\x18\x01 \x03(\x0b\x32 .salesflow.points.v1.LedgerEntry\"\x8c\x01\n\x15GetLeaderboardRequest\x12\x0e\n\x06region\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\x04 \x01(\x05\"N\n\x0eLeaderboardRow\x12\x0c\n\x04rank\x18\x01 \x01(\x05\x12\x0e\n\x06rep_id\x18\x02 \x01(\t\x12\x0e\n\x06region\x18\x03 \x01(\t\x12\x0e\n\x06points\x18\x04 \x01(\x03\"@\n\x0bLeaderboard\x12\x31\n\x04rows\x18\x01 \x03(\x0b\x32#.salesflow.points.v1.LeaderboardRow2\xa5\x02\n\rPointsService\x12R\n\nGetBalance\x12&.salesflow.points.v1.GetBalanceRequest\x1a\x1c.salesflow.points.v1.Balance\x12`\n\x0bListEntries\x12\'.salesflow.points.v1.ListEntriesRequest\x1a(.salesflow.points.v1.ListEntriesResponse\x12^\n\x0eGetLeaderboard\x12*.salesflow.points.v1.GetLeaderboardRequest\x1a .salesflow.points.v1.Leaderboardb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n salesflow/points/v1/points.proto\x12\x13salesflow.points.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"#\n\x11GetBalanceRequest\x12\x0e\n\x06rep_id\x18\x01 \x01(\t\":\n\x07\x42\x61lance\x12\x0e\n\x06rep_id\x18\x01 \x01(\t\x12\x0e\n\x06points\x18\x02 \x01(\x03\x12\x0f\n\x07\x65ntries\x18\x03 \x01(\x03\"\xce\x02\n\x0bLedgerEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\x03\x12\x0e\n\x06rep_id\x18\x02 \x01(\t\x12\x0e\n\x06points\x18\x03 \x01(\x05\x12\x0c\n\x04rule\x18\x04 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x05 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x06 \x01(\t\x12\x12\n\naction_key\x18\x07 \x01(\t\x12/\n\x0boccurred_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brecorded_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kind\x18\n \x01(\t\x12\x14\n\x0crule_version\x18\x0b \x01(\t\x12\r\n\x05label\x18\x0c \x01(\t\x12\x0e\n\x06period\x18\r \x01(\t\x12\x0e\n\x06region\x18\x0e \x01(\t\x12\x0c\n\x04team\x18\x0f \x01(\t\"3\n\x12ListEntriesRequest\x12\x0e\n\x06rep_id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"H\n\x13ListEntriesResponse\x12\x31\n\x07\x65ntries\x18\x01 \x03(\x0b\x32 .salesflow.points.v1.LedgerEntry\"\xd2\x01\n\x15GetLeaderboardRequest\x12\x0e\n\x06region\x18\x01 \x01(\t\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\x0e\n\x06period\x18\x05 \x01(\t\x12&\n\x02\x61t\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04team\x18\x07 \x01(\t\"\\\n\x0eLeaderboardRow\x12\x0c\n\x04rank\x18\x01 \x01(\x05\x12\x0e\n\x06rep_id\x18\x02 \x01(\t\x12\x0e\n\x06region\x18\x03 \x01(\t\x12\x0e\n\x06points\x18\x04 \x01(\x03\x12\x0c\n\x04team\x18\x05 \x01(\t\"\xac\x01\n\x0bLeaderboard\x12\x31\n\x04rows\x18\x01 \x03(\x0b\x32#.salesflow.points.v1.LeaderboardRow\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cperiod_label\x18\x04 \x01(\t\"b\n\x06Reward\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07name_zh\x18\x03 \x01(\t\x12\r\n\x05price\x18\x04 \x01(\x05\x12\r\n\x05stock\x18\x05 \x01(\x05\x12\x0e\n\x06\x61\x63tive\x18\x06 \x01(\x08\".\n\x12ListRewardsRequest\x12\x18\n\x10include_inactive\x18\x01 \x01(\x08\"C\n\x13ListRewardsResponse\x12,\n\x07rewards\x18\x01 \x03(\x0b\x32\x1b.salesflow.points.v1.Reward\"L\n\rRedeemRequest\x12\x0e\n\x06rep_id\x18\x01 \x01(\t\x12\x12\n\nreward_key\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"\x93\x02\n\nRedemption\x12\x15\n\rredemption_id\x18\x01 \x01(\t\x12\x0e\n\x06rep_id\x18\x02 \x01(\t\x12\x12\n\nreward_key\x18\x03 \x01(\t\x12\r\n\x05price\x18\x04 \x01(\x05\x12\x0e\n\x06status\x18\x05 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\x12\x30\n\x0crequested_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ndecided_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ndecided_by\x18\t \x01(\t\x12\x0c\n\x04note\x18\n \x01(\t\x12\x0e\n\x06region\x18\x0b \x01(\t\">\n\x17\x44\x65\x63ideRedemptionRequest\x12\x15\n\rredemption_id\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\"G\n\x16ListRedemptionsRequest\x12\x0e\n\x06rep_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"O\n\x17ListRedemptionsResponse\x12\x34\n\x0bredemptions\x18\x01 \x03(\x0b\x32\x1f.salesflow.points.v1.Redemption\"E\n\x12RecalculateRequest\x12\x0f\n\x07quarter\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x03 \x01(\x08\"\x81\x01\n\nAdjustment\x12\x0e\n\x06rep_id\x18\x01 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x02 \x01(\t\x12\x0c\n\x04rule\x18\x03 \x01(\t\x12\x0e\n\x06\x62\x65\x66ore\x18\x04 \x01(\x05\x12\r\n\x05\x61\x66ter\x18\x05 \x01(\x05\x12\x0e\n\x06points\x18\x06 \x01(\x05\x12\x14\n\x0crule_version\x18\x07 \x01(\t\"t\n\x13RecalculateResponse\x12\x34\n\x0b\x61\x64justments\x18\x01 \x03(\x0b\x32\x1f.salesflow.points.v1.Adjustment\x12\x0e\n\x06points\x18\x02 \x01(\x03\x12\x17\n\x0f\x65vents_repriced\x18\x03 \x01(\x05\"5\n\x14\x45xportQuarterRequest\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\x0f\n\x07quarter\x18\x02 \x01(\x05\"\xaf\x01\n\rQuarterExport\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x0b\n\x03\x63sv\x18\x02 \x01(\x0c\x12\x0c\n\x04xlsx\x18\x03 \x01(\x0c\x12-\n\tclosed_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tclosed_by\x18\x05 \x01(\t\x12\x14\n\x0cnewly_closed\x18\x06 \x01(\x08\x12\x0c\n\x04reps\x18\x07 \x01(\x05\x12\r\n\x05total\x18\x08 \x01(\x03\"\"\n\x11ListParkedRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\"\x9c\x01\n\x0bParkedEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x0e\n\x06rep_id\x18\x03 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x06 \x01(\t\"F\n\x12ListParkedResponse\x12\x30\n\x06\x65vents\x18\x01 \x03(\x0b\x32 .salesflow.points.v1.ParkedEvent2\xba\n\n\rPointsService\x12R\n\nGetBalance\x12&.salesflow.points.v1.GetBalanceRequest\x1a\x1c.salesflow.points.v1.Balance\x12`\n\x0bListEntries\x12\'.salesflow.points.v1.ListEntriesRequest\x1a(.salesflow.points.v1.ListEntriesResponse\x12^\n\x0eGetLeaderboard\x12*.salesflow.points.v1.GetLeaderboardRequest\x1a .salesflow.points.v1.Leaderboard\x12\x62\n\x10WatchLeaderboard\x12*.salesflow.points.v1.GetLeaderboardRequest\x1a .salesflow.points.v1.Leaderboard0\x01\x12`\n\x0bListRewards\x12\'.salesflow.points.v1.ListRewardsRequest\x1a(.salesflow.points.v1.ListRewardsResponse\x12\x45\n\tPutReward\x12\x1b.salesflow.points.v1.Reward\x1a\x1b.salesflow.points.v1.Reward\x12M\n\x06Redeem\x12\".salesflow.points.v1.RedeemRequest\x1a\x1f.salesflow.points.v1.Redemption\x12\x62\n\x11\x41pproveRedemption\x12,.salesflow.points.v1.DecideRedemptionRequest\x1a\x1f.salesflow.points.v1.Redemption\x12\x61\n\x10RejectRedemption\x12,.salesflow.points.v1.DecideRedemptionRequest\x1a\x1f.salesflow.points.v1.Redemption\x12\x61\n\x10\x43\x61ncelRedemption\x12,.salesflow.points.v1.DecideRedemptionRequest\x1a\x1f.salesflow.points.v1.Redemption\x12l\n\x0fListRedemptions\x12+.salesflow.points.v1.ListRedemptionsRequest\x1a,.salesflow.points.v1.ListRedemptionsResponse\x12`\n\x0bRecalculate\x12\'.salesflow.points.v1.RecalculateRequest\x1a(.salesflow.points.v1.RecalculateResponse\x12^\n\rExportQuarter\x12).salesflow.points.v1.ExportQuarterRequest\x1a\".salesflow.points.v1.QuarterExport\x12]\n\nListParked\x12&.salesflow.points.v1.ListParkedRequest\x1a\'.salesflow.points.v1.ListParkedResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,17 +37,49 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BALANCE']._serialized_start=127
   _globals['_BALANCE']._serialized_end=185
   _globals['_LEDGERENTRY']._serialized_start=188
-  _globals['_LEDGERENTRY']._serialized_end=425
-  _globals['_LISTENTRIESREQUEST']._serialized_start=427
-  _globals['_LISTENTRIESREQUEST']._serialized_end=478
-  _globals['_LISTENTRIESRESPONSE']._serialized_start=480
-  _globals['_LISTENTRIESRESPONSE']._serialized_end=552
-  _globals['_GETLEADERBOARDREQUEST']._serialized_start=555
-  _globals['_GETLEADERBOARDREQUEST']._serialized_end=695
-  _globals['_LEADERBOARDROW']._serialized_start=697
-  _globals['_LEADERBOARDROW']._serialized_end=775
-  _globals['_LEADERBOARD']._serialized_start=777
-  _globals['_LEADERBOARD']._serialized_end=841
-  _globals['_POINTSSERVICE']._serialized_start=844
-  _globals['_POINTSSERVICE']._serialized_end=1137
+  _globals['_LEDGERENTRY']._serialized_end=522
+  _globals['_LISTENTRIESREQUEST']._serialized_start=524
+  _globals['_LISTENTRIESREQUEST']._serialized_end=575
+  _globals['_LISTENTRIESRESPONSE']._serialized_start=577
+  _globals['_LISTENTRIESRESPONSE']._serialized_end=649
+  _globals['_GETLEADERBOARDREQUEST']._serialized_start=652
+  _globals['_GETLEADERBOARDREQUEST']._serialized_end=862
+  _globals['_LEADERBOARDROW']._serialized_start=864
+  _globals['_LEADERBOARDROW']._serialized_end=956
+  _globals['_LEADERBOARD']._serialized_start=959
+  _globals['_LEADERBOARD']._serialized_end=1131
+  _globals['_REWARD']._serialized_start=1133
+  _globals['_REWARD']._serialized_end=1231
+  _globals['_LISTREWARDSREQUEST']._serialized_start=1233
+  _globals['_LISTREWARDSREQUEST']._serialized_end=1279
+  _globals['_LISTREWARDSRESPONSE']._serialized_start=1281
+  _globals['_LISTREWARDSRESPONSE']._serialized_end=1348
+  _globals['_REDEEMREQUEST']._serialized_start=1350
+  _globals['_REDEEMREQUEST']._serialized_end=1426
+  _globals['_REDEMPTION']._serialized_start=1429
+  _globals['_REDEMPTION']._serialized_end=1704
+  _globals['_DECIDEREDEMPTIONREQUEST']._serialized_start=1706
+  _globals['_DECIDEREDEMPTIONREQUEST']._serialized_end=1768
+  _globals['_LISTREDEMPTIONSREQUEST']._serialized_start=1770
+  _globals['_LISTREDEMPTIONSREQUEST']._serialized_end=1841
+  _globals['_LISTREDEMPTIONSRESPONSE']._serialized_start=1843
+  _globals['_LISTREDEMPTIONSRESPONSE']._serialized_end=1922
+  _globals['_RECALCULATEREQUEST']._serialized_start=1924
+  _globals['_RECALCULATEREQUEST']._serialized_end=1993
+  _globals['_ADJUSTMENT']._serialized_start=1996
+  _globals['_ADJUSTMENT']._serialized_end=2125
+  _globals['_RECALCULATERESPONSE']._serialized_start=2127
+  _globals['_RECALCULATERESPONSE']._serialized_end=2243
+  _globals['_EXPORTQUARTERREQUEST']._serialized_start=2245
+  _globals['_EXPORTQUARTERREQUEST']._serialized_end=2298
+  _globals['_QUARTEREXPORT']._serialized_start=2301
+  _globals['_QUARTEREXPORT']._serialized_end=2476
+  _globals['_LISTPARKEDREQUEST']._serialized_start=2478
+  _globals['_LISTPARKEDREQUEST']._serialized_end=2512
+  _globals['_PARKEDEVENT']._serialized_start=2515
+  _globals['_PARKEDEVENT']._serialized_end=2671
+  _globals['_LISTPARKEDRESPONSE']._serialized_start=2673
+  _globals['_LISTPARKEDRESPONSE']._serialized_end=2743
+  _globals['_POINTSSERVICE']._serialized_start=2746
+  _globals['_POINTSSERVICE']._serialized_end=4084
 # @@protoc_insertion_point(module_scope)

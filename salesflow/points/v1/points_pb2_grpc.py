@@ -49,6 +49,61 @@ class PointsServiceStub:
                 request_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.GetLeaderboardRequest.SerializeToString,
                 response_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.Leaderboard.FromString,
                 _registered_method=True)
+        self.WatchLeaderboard = channel.unary_stream(
+                '/salesflow.points.v1.PointsService/WatchLeaderboard',
+                request_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.GetLeaderboardRequest.SerializeToString,
+                response_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.Leaderboard.FromString,
+                _registered_method=True)
+        self.ListRewards = channel.unary_unary(
+                '/salesflow.points.v1.PointsService/ListRewards',
+                request_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.ListRewardsRequest.SerializeToString,
+                response_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.ListRewardsResponse.FromString,
+                _registered_method=True)
+        self.PutReward = channel.unary_unary(
+                '/salesflow.points.v1.PointsService/PutReward',
+                request_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.Reward.SerializeToString,
+                response_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.Reward.FromString,
+                _registered_method=True)
+        self.Redeem = channel.unary_unary(
+                '/salesflow.points.v1.PointsService/Redeem',
+                request_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.RedeemRequest.SerializeToString,
+                response_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.Redemption.FromString,
+                _registered_method=True)
+        self.ApproveRedemption = channel.unary_unary(
+                '/salesflow.points.v1.PointsService/ApproveRedemption',
+                request_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.DecideRedemptionRequest.SerializeToString,
+                response_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.Redemption.FromString,
+                _registered_method=True)
+        self.RejectRedemption = channel.unary_unary(
+                '/salesflow.points.v1.PointsService/RejectRedemption',
+                request_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.DecideRedemptionRequest.SerializeToString,
+                response_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.Redemption.FromString,
+                _registered_method=True)
+        self.CancelRedemption = channel.unary_unary(
+                '/salesflow.points.v1.PointsService/CancelRedemption',
+                request_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.DecideRedemptionRequest.SerializeToString,
+                response_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.Redemption.FromString,
+                _registered_method=True)
+        self.ListRedemptions = channel.unary_unary(
+                '/salesflow.points.v1.PointsService/ListRedemptions',
+                request_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.ListRedemptionsRequest.SerializeToString,
+                response_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.ListRedemptionsResponse.FromString,
+                _registered_method=True)
+        self.Recalculate = channel.unary_unary(
+                '/salesflow.points.v1.PointsService/Recalculate',
+                request_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.RecalculateRequest.SerializeToString,
+                response_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.RecalculateResponse.FromString,
+                _registered_method=True)
+        self.ExportQuarter = channel.unary_unary(
+                '/salesflow.points.v1.PointsService/ExportQuarter',
+                request_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.ExportQuarterRequest.SerializeToString,
+                response_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.QuarterExport.FromString,
+                _registered_method=True)
+        self.ListParked = channel.unary_unary(
+                '/salesflow.points.v1.PointsService/ListParked',
+                request_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.ListParkedRequest.SerializeToString,
+                response_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.ListParkedResponse.FromString,
+                _registered_method=True)
 
 
 class PointsServiceServicer:
@@ -69,7 +124,87 @@ class PointsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetLeaderboard(self, request, context):
-        """Reps ranked by points, optionally within a region and a time window.
+        """Reps ranked by points, within a period (week, month, quarter), region or team.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchLeaderboard(self, request, context):
+        """The leaderboard now, then again every time it changes, until the caller hangs up.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRewards(self, request, context):
+        """Rewards the pool offers (inactive ones too for admins).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutReward(self, request, context):
+        """Adds or changes a reward of the catalogue (admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Redeem(self, request, context):
+        """Spends points on a reward: holds the price and one unit of stock until a manager
+        decides. The same idempotency key answers the first result again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApproveRedemption(self, request, context):
+        """A manager of the rep's region grants a pending redemption.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RejectRedemption(self, request, context):
+        """A manager of the rep's region refuses it: the points and the stock come back.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelRedemption(self, request, context):
+        """The rep withdraws a pending redemption: the points and the stock come back.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRedemptions(self, request, context):
+        """Redemptions, newest first: a rep's own, a manager's regions, everything for HR/admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Recalculate(self, request, context):
+        """Re-prices a quarter's events under the latest template versions and writes the
+        differences as labelled adjustment entries; past entries never change (admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportQuarter(self, request, context):
+        """The quarter's totals per rep as CSV and XLSX for the HR bonus calculation; closes the
+        quarter. A closed quarter answers the content stored when it closed (HR, admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListParked(self, request, context):
+        """Events that could not be priced, with the reason (closed period, unknown template).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -92,6 +227,61 @@ def add_PointsServiceServicer_to_server(servicer, server):
                     servicer.GetLeaderboard,
                     request_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.GetLeaderboardRequest.FromString,
                     response_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.Leaderboard.SerializeToString,
+            ),
+            'WatchLeaderboard': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchLeaderboard,
+                    request_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.GetLeaderboardRequest.FromString,
+                    response_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.Leaderboard.SerializeToString,
+            ),
+            'ListRewards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRewards,
+                    request_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.ListRewardsRequest.FromString,
+                    response_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.ListRewardsResponse.SerializeToString,
+            ),
+            'PutReward': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutReward,
+                    request_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.Reward.FromString,
+                    response_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.Reward.SerializeToString,
+            ),
+            'Redeem': grpc.unary_unary_rpc_method_handler(
+                    servicer.Redeem,
+                    request_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.RedeemRequest.FromString,
+                    response_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.Redemption.SerializeToString,
+            ),
+            'ApproveRedemption': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApproveRedemption,
+                    request_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.DecideRedemptionRequest.FromString,
+                    response_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.Redemption.SerializeToString,
+            ),
+            'RejectRedemption': grpc.unary_unary_rpc_method_handler(
+                    servicer.RejectRedemption,
+                    request_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.DecideRedemptionRequest.FromString,
+                    response_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.Redemption.SerializeToString,
+            ),
+            'CancelRedemption': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelRedemption,
+                    request_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.DecideRedemptionRequest.FromString,
+                    response_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.Redemption.SerializeToString,
+            ),
+            'ListRedemptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRedemptions,
+                    request_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.ListRedemptionsRequest.FromString,
+                    response_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.ListRedemptionsResponse.SerializeToString,
+            ),
+            'Recalculate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Recalculate,
+                    request_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.RecalculateRequest.FromString,
+                    response_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.RecalculateResponse.SerializeToString,
+            ),
+            'ExportQuarter': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportQuarter,
+                    request_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.ExportQuarterRequest.FromString,
+                    response_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.QuarterExport.SerializeToString,
+            ),
+            'ListParked': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListParked,
+                    request_deserializer=salesflow_dot_points_dot_v1_dot_points__pb2.ListParkedRequest.FromString,
+                    response_serializer=salesflow_dot_points_dot_v1_dot_points__pb2.ListParkedResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -175,6 +365,303 @@ class PointsService:
             '/salesflow.points.v1.PointsService/GetLeaderboard',
             salesflow_dot_points_dot_v1_dot_points__pb2.GetLeaderboardRequest.SerializeToString,
             salesflow_dot_points_dot_v1_dot_points__pb2.Leaderboard.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchLeaderboard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/salesflow.points.v1.PointsService/WatchLeaderboard',
+            salesflow_dot_points_dot_v1_dot_points__pb2.GetLeaderboardRequest.SerializeToString,
+            salesflow_dot_points_dot_v1_dot_points__pb2.Leaderboard.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRewards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.points.v1.PointsService/ListRewards',
+            salesflow_dot_points_dot_v1_dot_points__pb2.ListRewardsRequest.SerializeToString,
+            salesflow_dot_points_dot_v1_dot_points__pb2.ListRewardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutReward(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.points.v1.PointsService/PutReward',
+            salesflow_dot_points_dot_v1_dot_points__pb2.Reward.SerializeToString,
+            salesflow_dot_points_dot_v1_dot_points__pb2.Reward.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Redeem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.points.v1.PointsService/Redeem',
+            salesflow_dot_points_dot_v1_dot_points__pb2.RedeemRequest.SerializeToString,
+            salesflow_dot_points_dot_v1_dot_points__pb2.Redemption.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApproveRedemption(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.points.v1.PointsService/ApproveRedemption',
+            salesflow_dot_points_dot_v1_dot_points__pb2.DecideRedemptionRequest.SerializeToString,
+            salesflow_dot_points_dot_v1_dot_points__pb2.Redemption.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RejectRedemption(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.points.v1.PointsService/RejectRedemption',
+            salesflow_dot_points_dot_v1_dot_points__pb2.DecideRedemptionRequest.SerializeToString,
+            salesflow_dot_points_dot_v1_dot_points__pb2.Redemption.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelRedemption(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.points.v1.PointsService/CancelRedemption',
+            salesflow_dot_points_dot_v1_dot_points__pb2.DecideRedemptionRequest.SerializeToString,
+            salesflow_dot_points_dot_v1_dot_points__pb2.Redemption.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRedemptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.points.v1.PointsService/ListRedemptions',
+            salesflow_dot_points_dot_v1_dot_points__pb2.ListRedemptionsRequest.SerializeToString,
+            salesflow_dot_points_dot_v1_dot_points__pb2.ListRedemptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Recalculate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.points.v1.PointsService/Recalculate',
+            salesflow_dot_points_dot_v1_dot_points__pb2.RecalculateRequest.SerializeToString,
+            salesflow_dot_points_dot_v1_dot_points__pb2.RecalculateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportQuarter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.points.v1.PointsService/ExportQuarter',
+            salesflow_dot_points_dot_v1_dot_points__pb2.ExportQuarterRequest.SerializeToString,
+            salesflow_dot_points_dot_v1_dot_points__pb2.QuarterExport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListParked(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.points.v1.PointsService/ListParked',
+            salesflow_dot_points_dot_v1_dot_points__pb2.ListParkedRequest.SerializeToString,
+            salesflow_dot_points_dot_v1_dot_points__pb2.ListParkedResponse.FromString,
             options,
             channel_credentials,
             insecure,
