@@ -149,3 +149,18 @@ def test_notification_routes_are_imported_from_a_csv(database_url, monkeypatch, 
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+
+
+async def test_a_rep_with_a_chinese_name_acts_like_anyone_else(cli, stack, capsys):
+    await upsert_team(stack.sessions, [TeamMember("张伟", "王经理", "华东", "Asia/Shanghai")])
+    zhang = ["--as", "张伟", "--role", "rep", "--regions", "华东"]
+
+    assert await cli("pipeline", "start", "ZH-1", "--rep", "张伟", *zhang) == 0
+    assert "ZH-1  rep 张伟 (华东)" in capsys.readouterr().out
+    assert await cli("pipeline", "complete", "ZH-1", "appointment", *zhang) == 0
+    assert "appointment completed" in capsys.readouterr().out
+
+    # Another rep of the same region still may not touch it.
+    other = ["--as", "李娜", "--role", "rep", "--regions", "华东"]
+    assert await cli("pipeline", "show", "ZH-1", *other) == 1
+    assert "PERMISSION_DENIED: 李娜 does not own pipeline ZH-1" in capsys.readouterr().err
