@@ -403,6 +403,7 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         )
         response = pb.StrategySuggestionResponse(
             suggestion=found.text,
+            suggestion_zh=found.text_zh,
             team=found.team,
             rep_uses=found.rep_uses,
             rep_strategies=[_strategy_stat(stat) for stat in found.rep_strategies],
