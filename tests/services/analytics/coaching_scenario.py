@@ -1,19 +1,20 @@
 """A hand-built company for the coaching tests: thirteen reps, figures computed by hand.
 
-The window judged is the 90 days before AS_OF. Every pipeline walks appointment (position
-0) → objection handling (1) → contract archive (2); times are hours after its start.
+The window judged is the 90 days before `as_of` (AS_OF unless given). Every pipeline walks
+appointment (position 0) → objection handling (1) → contract archive (2); times are hours
+after its start.
 
     R01 … R11   5 pipelines each, starting on days 10, 20, 30, 40, 50 of the window (hour
                 k for Rk): appointment 0→1 (due 24), objection 1→3 (due 49) with strategies
                 reference customer, reference customer, cost breakdown, cost breakdown,
                 value reframing; contract 3→4, won. R11 loses its fifth pipeline instead
                 (contract started at 3, closed lost at 5).
-    Wes         10 pipelines, starting on days 5, 10, …, 50 at 12:00 UTC: appointment 0→1
+    Wes         10 pipelines, starting on days 5, 10, …, 50 (hour 12): appointment 0→1
                 on time; objection due at 49, done at 3 in pipelines 0–5 and late at 61 in
                 6–9; cost breakdown in 0–6, reference customer in 7–9; pipelines 0–4 then
                 start the contract and win, 5–9 are lost an hour after the objection.
-    Nia         one pipeline, 30 days before AS_OF.
-    history     every rep but Nia completed one appointment 120 days before AS_OF.
+    Nia         one pipeline, 30 days before as_of.
+    history     every rep but Nia completed one appointment 120 days before as_of.
 
 R01–R06, Wes and Nia work in the North (manager Mona), R07–R11 in the South (manager Sam).
 """
@@ -41,6 +42,11 @@ TOP_STRATEGIES = (
 @dataclass
 class CoachingScenario:
     suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
+    as_of: datetime = AS_OF
+
+    @property
+    def window_start(self) -> datetime:
+        return self.as_of - timedelta(days=90)
 
     def name(self, base: str) -> str:
         return f"{base} {self.suffix}"
@@ -124,7 +130,7 @@ class CoachingScenario:
         return pipeline
 
     def history(self, rep: str) -> PipelineEvents:
-        start = AS_OF - timedelta(days=120)
+        start = self.as_of - timedelta(days=120)
         pipeline = self._pipeline(rep, self.opp(rep, 0), start)
         pipeline.begin("appointment", 0, start).complete(
             "appointment", start + hours(1), started_at=start
@@ -137,7 +143,7 @@ class CoachingScenario:
             rep = self.top(k)
             found.append(self.history(rep))
             for i, strategy in enumerate(TOP_STRATEGIES):
-                start = WINDOW_START + timedelta(days=10 + 10 * i, hours=k)
+                start = self.window_start + timedelta(days=10 + 10 * i, hours=k)
                 lost = k == 11 and i == 4
                 found.append(
                     self.pipeline(
@@ -152,7 +158,7 @@ class CoachingScenario:
 
         found.append(self.history(self.wes))
         for j in range(10):
-            start = WINDOW_START + timedelta(days=5 + 5 * j, hours=12)
+            start = self.window_start + timedelta(days=5 + 5 * j, hours=12)
             found.append(
                 self.pipeline(
                     self.wes,
@@ -165,7 +171,7 @@ class CoachingScenario:
             )
 
         found.append(
-            self.pipeline(self.nia, 1, AS_OF - timedelta(days=30), strategy="trial_period")
+            self.pipeline(self.nia, 1, self.as_of - timedelta(days=30), strategy="trial_period")
         )
         return found
 
