@@ -197,8 +197,33 @@ async def _complete(options, settings: Settings) -> int:
             return _fail(error)
     timing = "on time" if response.on_time else "late"
     print(f"{options.action_key} completed ({timing}, {response.points:+d} points)")
+    if response.HasField("suggestion"):
+        print_suggestion(response.suggestion)
     print_state(response.state)
     return 0
+
+
+def _record(record: pipeline_pb2.StrategyRecord) -> str:
+    accepted = "no decided outcome yet"
+    if record.HasField("team_acceptance"):
+        accepted = (
+            f"accepted {record.team_accepted} of {record.team_decided} "
+            f"({round(record.team_acceptance * 100)}%)"
+        )
+    return (
+        f"{record.strategy}: you {record.rep_uses}, team {record.team_uses} uses, "
+        f"{accepted} team-wide"
+    )
+
+
+def print_suggestion(suggestion: pipeline_pb2.StrategySuggestion) -> None:
+    """The feedback after a completion: the sentences, then the figures behind them."""
+    print(f"Suggestion: {suggestion.text}")
+    print(f"建议：{suggestion.text_zh}")
+    for record in suggestion.used:
+        print(f"  used      {_record(record)}")
+    for record in suggestion.use_more:
+        print(f"  use more  {_record(record)}")
 
 
 async def _show(options, settings: Settings) -> int:

@@ -16,6 +16,7 @@ from salesflow.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
 from services.pipeline import projection
 from services.pipeline.commands import PipelineCommands
+from services.pipeline.feedback import StrategyFeedback
 from services.templates.store import TemplateStore
 from workflows.pipeline.types import (
     AnswerInput,
@@ -123,10 +124,17 @@ class EvidenceClient:
 
 
 class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
-    def __init__(self, commands: PipelineCommands, sessions, templates: TemplateStore) -> None:
+    def __init__(
+        self,
+        commands: PipelineCommands,
+        sessions,
+        templates: TemplateStore,
+        feedback: StrategyFeedback | None = None,
+    ) -> None:
         self._commands = commands
         self._sessions = sessions
         self._templates = templates
+        self._feedback = feedback
 
     @rpc
     async def StartPipeline(self, request, context, caller):
@@ -148,21 +156,35 @@ class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
 
     @rpc
     async def CompleteAction(self, request, context, caller):
-        """Completes the current action, or FAILED_PRECONDITION listing what is missing."""
+        """Completes the current action, or FAILED_PRECONDITION listing what is missing;
+        with a strategy suggestion when the action recorded response strategies."""
+        answers = [AnswerInput(key=a.key, values=list(a.values)) for a in request.answers]
         result = await self._commands.complete_action(
             caller,
             opportunity_id=request.opportunity_id,
             action_key=request.action_key,
             evidence_ids=list(request.evidence_ids),
-            answers=[AnswerInput(key=a.key, values=list(a.values)) for a in request.answers],
+            answers=answers,
             note=request.note,
         )
         snapshot = await self._commands.get(caller, opportunity_id=request.opportunity_id.strip())
-        return pipeline_pb2.CompleteActionResponse(
+
+        response = pipeline_pb2.CompleteActionResponse(
             state=snapshot_to_proto(snapshot, _workflow_id(request.opportunity_id)),
             points=result.points,
             on_time=result.on_time,
         )
+        if self._feedback is not None:
+            suggestion = await self._feedback.suggestion(
+                caller,
+                rep_id=snapshot.rep_id,
+                opportunity_id=snapshot.opportunity_id,
+                action_key=result.action_key,
+                answers=answers,
+            )
+            if suggestion is not None:
+                response.suggestion.CopyFrom(suggestion)
+        return response
 
     @rpc
     async def RecordCustomerReply(self, request, context, caller):

@@ -56,14 +56,50 @@ class CompleteActionRequest(_message.Message):
     def __init__(self, opportunity_id: _Optional[str] = ..., action_key: _Optional[str] = ..., evidence_ids: _Optional[_Iterable[str]] = ..., answers: _Optional[_Iterable[_Union[Answer, _Mapping]]] = ..., note: _Optional[str] = ...) -> None: ...
 
 class CompleteActionResponse(_message.Message):
-    __slots__ = ("state", "points", "on_time")
+    __slots__ = ("state", "points", "on_time", "suggestion")
     STATE_FIELD_NUMBER: _ClassVar[int]
     POINTS_FIELD_NUMBER: _ClassVar[int]
     ON_TIME_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTION_FIELD_NUMBER: _ClassVar[int]
     state: PipelineState
     points: int
     on_time: bool
-    def __init__(self, state: _Optional[_Union[PipelineState, _Mapping]] = ..., points: _Optional[int] = ..., on_time: _Optional[bool] = ...) -> None: ...
+    suggestion: StrategySuggestion
+    def __init__(self, state: _Optional[_Union[PipelineState, _Mapping]] = ..., points: _Optional[int] = ..., on_time: _Optional[bool] = ..., suggestion: _Optional[_Union[StrategySuggestion, _Mapping]] = ...) -> None: ...
+
+class StrategyRecord(_message.Message):
+    __slots__ = ("strategy", "rep_uses", "team_uses", "team_decided", "team_accepted", "team_acceptance")
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    REP_USES_FIELD_NUMBER: _ClassVar[int]
+    TEAM_USES_FIELD_NUMBER: _ClassVar[int]
+    TEAM_DECIDED_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ACCEPTANCE_FIELD_NUMBER: _ClassVar[int]
+    strategy: str
+    rep_uses: int
+    team_uses: int
+    team_decided: int
+    team_accepted: int
+    team_acceptance: float
+    def __init__(self, strategy: _Optional[str] = ..., rep_uses: _Optional[int] = ..., team_uses: _Optional[int] = ..., team_decided: _Optional[int] = ..., team_accepted: _Optional[int] = ..., team_acceptance: _Optional[float] = ...) -> None: ...
+
+class StrategySuggestion(_message.Message):
+    __slots__ = ("action_key", "used", "use_more", "team_acceptance", "team", "text", "text_zh")
+    ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    USED_FIELD_NUMBER: _ClassVar[int]
+    USE_MORE_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ACCEPTANCE_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    TEXT_ZH_FIELD_NUMBER: _ClassVar[int]
+    action_key: str
+    used: _containers.RepeatedCompositeFieldContainer[StrategyRecord]
+    use_more: _containers.RepeatedCompositeFieldContainer[StrategyRecord]
+    team_acceptance: float
+    team: str
+    text: str
+    text_zh: str
+    def __init__(self, action_key: _Optional[str] = ..., used: _Optional[_Iterable[_Union[StrategyRecord, _Mapping]]] = ..., use_more: _Optional[_Iterable[_Union[StrategyRecord, _Mapping]]] = ..., team_acceptance: _Optional[float] = ..., team: _Optional[str] = ..., text: _Optional[str] = ..., text_zh: _Optional[str] = ...) -> None: ...
 
 class UnmetRequirement(_message.Message):
     __slots__ = ("kind", "key", "required", "provided", "message", "rejected")

@@ -91,6 +91,8 @@ class PipelineServiceServicer:
     def CompleteAction(self, request, context):
         """Completes the current action. FAILED_PRECONDITION with the unmet requirements in the
         error details (a CompleteActionRejection) when evidence, answers or tickets are missing.
+        After an action whose answers include response strategies, the reply carries a
+        suggestion from the team's recorded outcomes (see CompleteActionResponse.suggestion).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
