@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n salesflow/events/v1/events.proto\x12\x13salesflow.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc4\x08\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eopportunity_id\x18\x05 \x01(\t\x12\x0e\n\x06rep_id\x18\x06 \x01(\t\x12\x0e\n\x06region\x18\x07 \x01(\t\x12\x13\n\x0btraceparent\x18\x08 \x01(\t\x12@\n\x10pipeline_started\x18\x14 \x01(\x0b\x32$.salesflow.events.v1.PipelineStartedH\x00\x12<\n\x0e\x61\x63tion_started\x18\x15 \x01(\x0b\x32\".salesflow.events.v1.ActionStartedH\x00\x12@\n\x10\x61\x63tion_completed\x18\x16 \x01(\x0b\x32$.salesflow.events.v1.ActionCompletedH\x00\x12<\n\x0e\x61\x63tion_overdue\x18\x17 \x01(\x0b\x32\".salesflow.events.v1.ActionOverdueH\x00\x12\x42\n\x11\x65scalation_raised\x18\x18 \x01(\x0b\x32%.salesflow.events.v1.EscalationRaisedH\x00\x12>\n\x0freminder_raised\x18\x19 \x01(\x0b\x32#.salesflow.events.v1.ReminderRaisedH\x00\x12@\n\x10\x63ustomer_replied\x18\x1a \x01(\x0b\x32$.salesflow.events.v1.CustomerRepliedH\x00\x12@\n\x10ticket_requested\x18\x1b \x01(\x0b\x32$.salesflow.events.v1.TicketRequestedH\x00\x12<\n\x0eticket_changed\x18\x1c \x01(\x0b\x32\".salesflow.events.v1.TicketChangedH\x00\x12>\n\x0fpipeline_closed\x18\x1d \x01(\x0b\x32#.salesflow.events.v1.PipelineClosedH\x00\x12<\n\x0e\x61\x63tion_warning\x18\x1e \x01(\x0b\x32\".salesflow.events.v1.ActionWarningH\x00\x12:\n\raction_paused\x18\x1f \x01(\x0b\x32!.salesflow.events.v1.ActionPausedH\x00\x12<\n\x0e\x61\x63tion_resumed\x18  \x01(\x0b\x32\".salesflow.events.v1.ActionResumedH\x00\x12Q\n\x19pipeline_template_changed\x18! \x01(\x0b\x32,.salesflow.events.v1.PipelineTemplateChangedH\x00\x42\t\n\x07payload\"\xa0\x01\n\x0fPipelineStarted\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\x12\x12\n\nmanager_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x03 \x01(\t\x12\x0f\n\x07product\x18\x04 \x01(\t\x12\x13\n\x0btemplate_id\x18\x05 \x01(\t\x12\x18\n\x10template_version\x18\x06 \x01(\x05\x12\x13\n\x0b\x61\x63tion_keys\x18\x07 \x03(\t\"a\n\rActionStarted\x12\x12\n\naction_key\x18\x01 \x01(\t\x12\x10\n\x08position\x18\x02 \x01(\x05\x12*\n\x06\x64ue_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa3\x01\n\x0f\x41\x63tionCompleted\x12\x12\n\naction_key\x18\x01 \x01(\t\x12.\n\nstarted_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07on_time\x18\x03 \x01(\x08\x12\x0e\n\x06points\x18\x04 \x01(\x05\x12\x14\n\x0c\x65vidence_ids\x18\x05 \x03(\t\x12\x15\n\ranswers_given\x18\x06 \x01(\x05\"s\n\rActionOverdue\x12\x12\n\naction_key\x18\x01 \x01(\t\x12*\n\x06\x64ue_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06points\x18\x03 \x01(\x05\x12\x12\n\noccurrence\x18\x04 \x01(\x05\"\x9d\x01\n\x10\x45scalationRaised\x12\x12\n\naction_key\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\x12\x0f\n\x07to_role\x18\x03 \x01(\t\x12\x11\n\tto_person\x18\x04 \x01(\t\x12.\n\nopen_since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\noccurrence\x18\x06 \x01(\x05\"\x9b\x01\n\x0eReminderRaised\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x11\n\tto_people\x18\x02 \x03(\t\x12\x30\n\x0csilent_since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naction_key\x18\x04 \x01(\t\x12\x0e\n\x06number\x18\x05 \x01(\x05\x12\x12\n\noccurrence\x18\x06 \x01(\x05\"3\n\x0f\x43ustomerReplied\x12\x12\n\naction_key\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\"\x91\x01\n\x0fTicketRequested\x12\x12\n\nticket_key\x18\x01 \x01(\t\x12\x12\n\ndepartment\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x12\n\naction_key\x18\x04 \x01(\t\x12\x13\n\x0bworkflow_id\x18\x05 \x01(\t\x12\x1f\n\x17response_target_minutes\x18\x06 \x01(\x05\"g\n\rTicketChanged\x12\x12\n\nticket_key\x18\x01 \x01(\t\x12\x12\n\ndepartment\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x04 \x01(\t\x12\x0c\n\x04note\x18\x05 \x01(\t\"J\n\x0ePipelineClosed\x12\x0f\n\x07outcome\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x17\n\x0flast_action_key\x18\x03 \x01(\t\"c\n\rActionWarning\x12\x12\n\naction_key\x18\x01 \x01(\t\x12*\n\x06\x64ue_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\noccurrence\x18\x03 \x01(\x05\"X\n\x0c\x41\x63tionPaused\x12\x12\n\naction_key\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12\x12\n\noccurrence\x18\x04 \x01(\x05\"\x8d\x01\n\rActionResumed\x12\x12\n\naction_key\x18\x01 \x01(\t\x12\x16\n\x0epaused_seconds\x18\x02 \x01(\x01\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12\x12\n\noccurrence\x18\x04 \x01(\x05\x12*\n\x06\x64ue_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa0\x01\n\x17PipelineTemplateChanged\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66rom_version\x18\x02 \x01(\x05\x12\x12\n\nto_version\x18\x03 \x01(\x05\x12\x16\n\x0e\x63urrent_action\x18\x04 \x01(\t\x12\x15\n\radded_actions\x18\x05 \x03(\t\x12\x17\n\x0fremoved_actions\x18\x06 \x03(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n salesflow/events/v1/events.proto\x12\x13salesflow.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8c\n\n\x05\x45vent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12(\n\x04time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eopportunity_id\x18\x05 \x01(\t\x12\x0e\n\x06rep_id\x18\x06 \x01(\t\x12\x0e\n\x06region\x18\x07 \x01(\t\x12\x13\n\x0btraceparent\x18\x08 \x01(\t\x12@\n\x10pipeline_started\x18\x14 \x01(\x0b\x32$.salesflow.events.v1.PipelineStartedH\x00\x12<\n\x0e\x61\x63tion_started\x18\x15 \x01(\x0b\x32\".salesflow.events.v1.ActionStartedH\x00\x12@\n\x10\x61\x63tion_completed\x18\x16 \x01(\x0b\x32$.salesflow.events.v1.ActionCompletedH\x00\x12<\n\x0e\x61\x63tion_overdue\x18\x17 \x01(\x0b\x32\".salesflow.events.v1.ActionOverdueH\x00\x12\x42\n\x11\x65scalation_raised\x18\x18 \x01(\x0b\x32%.salesflow.events.v1.EscalationRaisedH\x00\x12>\n\x0freminder_raised\x18\x19 \x01(\x0b\x32#.salesflow.events.v1.ReminderRaisedH\x00\x12@\n\x10\x63ustomer_replied\x18\x1a \x01(\x0b\x32$.salesflow.events.v1.CustomerRepliedH\x00\x12@\n\x10ticket_requested\x18\x1b \x01(\x0b\x32$.salesflow.events.v1.TicketRequestedH\x00\x12<\n\x0eticket_changed\x18\x1c \x01(\x0b\x32\".salesflow.events.v1.TicketChangedH\x00\x12>\n\x0fpipeline_closed\x18\x1d \x01(\x0b\x32#.salesflow.events.v1.PipelineClosedH\x00\x12<\n\x0e\x61\x63tion_warning\x18\x1e \x01(\x0b\x32\".salesflow.events.v1.ActionWarningH\x00\x12:\n\raction_paused\x18\x1f \x01(\x0b\x32!.salesflow.events.v1.ActionPausedH\x00\x12<\n\x0e\x61\x63tion_resumed\x18  \x01(\x0b\x32\".salesflow.events.v1.ActionResumedH\x00\x12Q\n\x19pipeline_template_changed\x18! \x01(\x0b\x32,.salesflow.events.v1.PipelineTemplateChangedH\x00\x12>\n\x0f\x61\x63tion_returned\x18\" \x01(\x0b\x32#.salesflow.events.v1.ActionReturnedH\x00\x12\x44\n\x12ticket_resubmitted\x18# \x01(\x0b\x32&.salesflow.events.v1.TicketResubmittedH\x00\x12@\n\x10ticket_escalated\x18$ \x01(\x0b\x32$.salesflow.events.v1.TicketEscalatedH\x00\x42\t\n\x07payload\"\xa0\x01\n\x0fPipelineStarted\x12\x13\n\x0bworkflow_id\x18\x01 \x01(\t\x12\x12\n\nmanager_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x03 \x01(\t\x12\x0f\n\x07product\x18\x04 \x01(\t\x12\x13\n\x0btemplate_id\x18\x05 \x01(\t\x12\x18\n\x10template_version\x18\x06 \x01(\x05\x12\x13\n\x0b\x61\x63tion_keys\x18\x07 \x03(\t\"a\n\rActionStarted\x12\x12\n\naction_key\x18\x01 \x01(\t\x12\x10\n\x08position\x18\x02 \x01(\x05\x12*\n\x06\x64ue_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa3\x01\n\x0f\x41\x63tionCompleted\x12\x12\n\naction_key\x18\x01 \x01(\t\x12.\n\nstarted_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07on_time\x18\x03 \x01(\x08\x12\x0e\n\x06points\x18\x04 \x01(\x05\x12\x14\n\x0c\x65vidence_ids\x18\x05 \x03(\t\x12\x15\n\ranswers_given\x18\x06 \x01(\x05\"s\n\rActionOverdue\x12\x12\n\naction_key\x18\x01 \x01(\t\x12*\n\x06\x64ue_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06points\x18\x03 \x01(\x05\x12\x12\n\noccurrence\x18\x04 \x01(\x05\"\x9d\x01\n\x10\x45scalationRaised\x12\x12\n\naction_key\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\x05\x12\x0f\n\x07to_role\x18\x03 \x01(\t\x12\x11\n\tto_person\x18\x04 \x01(\t\x12.\n\nopen_since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\noccurrence\x18\x06 \x01(\x05\"\x9b\x01\n\x0eReminderRaised\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x11\n\tto_people\x18\x02 \x03(\t\x12\x30\n\x0csilent_since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naction_key\x18\x04 \x01(\t\x12\x0e\n\x06number\x18\x05 \x01(\x05\x12\x12\n\noccurrence\x18\x06 \x01(\x05\"3\n\x0f\x43ustomerReplied\x12\x12\n\naction_key\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\"\xed\x01\n\x0fTicketRequested\x12\x12\n\nticket_key\x18\x01 \x01(\t\x12\x12\n\ndepartment\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x12\n\naction_key\x18\x04 \x01(\t\x12\x13\n\x0bworkflow_id\x18\x05 \x01(\t\x12\x1f\n\x17response_target_minutes\x18\x06 \x01(\x05\x12\x12\n\noccurrence\x18\x07 \x01(\x05\x12\x1b\n\x13previous_ticket_key\x18\x08 \x01(\t\x12\x0c\n\x04note\x18\t \x01(\t\x12\x1b\n\x13\x63lock_shift_seconds\x18\n \x01(\x01\"g\n\rTicketChanged\x12\x12\n\nticket_key\x18\x01 \x01(\t\x12\x12\n\ndepartment\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x04 \x01(\t\x12\x0c\n\x04note\x18\x05 \x01(\t\"\xaa\x01\n\x0e\x41\x63tionReturned\x12\x12\n\naction_key\x18\x01 \x01(\t\x12\x12\n\nticket_key\x18\x02 \x01(\t\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x15\n\rticket_status\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x11\n\tto_person\x18\x06 \x01(\t\x12\x12\n\noccurrence\x18\x07 \x01(\x05\x12\x0e\n\x06number\x18\x08 \x01(\x05\"~\n\x11TicketResubmitted\x12\x12\n\nticket_key\x18\x01 \x01(\t\x12\x12\n\ndepartment\x18\x02 \x01(\t\x12\x12\n\naction_key\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\x12\r\n\x05round\x18\x06 \x01(\x05\"\x81\x02\n\x0fTicketEscalated\x12\x12\n\nticket_key\x18\x01 \x01(\t\x12\x12\n\ndepartment\x18\x02 \x01(\t\x12\r\n\x05level\x18\x03 \x01(\x05\x12\x11\n\tto_person\x18\x04 \x01(\t\x12\x0f\n\x07to_role\x18\x05 \x01(\t\x12\x13\n\x0b\x61ssignee_id\x18\x06 \x01(\t\x12-\n\topened_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrespond_by\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1f\n\x17response_target_minutes\x18\t \x01(\x05\"J\n\x0ePipelineClosed\x12\x0f\n\x07outcome\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x17\n\x0flast_action_key\x18\x03 \x01(\t\"c\n\rActionWarning\x12\x12\n\naction_key\x18\x01 \x01(\t\x12*\n\x06\x64ue_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\noccurrence\x18\x03 \x01(\x05\"X\n\x0c\x41\x63tionPaused\x12\x12\n\naction_key\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12\x12\n\noccurrence\x18\x04 \x01(\x05\"\x8d\x01\n\rActionResumed\x12\x12\n\naction_key\x18\x01 \x01(\t\x12\x16\n\x0epaused_seconds\x18\x02 \x01(\x01\x12\x10\n\x08\x61\x63tor_id\x18\x03 \x01(\t\x12\x12\n\noccurrence\x18\x04 \x01(\x05\x12*\n\x06\x64ue_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa0\x01\n\x17PipelineTemplateChanged\x12\x13\n\x0btemplate_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66rom_version\x18\x02 \x01(\x05\x12\x12\n\nto_version\x18\x03 \x01(\x05\x12\x16\n\x0e\x63urrent_action\x18\x04 \x01(\t\x12\x15\n\radded_actions\x18\x05 \x03(\t\x12\x17\n\x0fremoved_actions\x18\x06 \x03(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,33 +33,39 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'salesflow.events.v1.events_
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_EVENT']._serialized_start=91
-  _globals['_EVENT']._serialized_end=1183
-  _globals['_PIPELINESTARTED']._serialized_start=1186
-  _globals['_PIPELINESTARTED']._serialized_end=1346
-  _globals['_ACTIONSTARTED']._serialized_start=1348
-  _globals['_ACTIONSTARTED']._serialized_end=1445
-  _globals['_ACTIONCOMPLETED']._serialized_start=1448
-  _globals['_ACTIONCOMPLETED']._serialized_end=1611
-  _globals['_ACTIONOVERDUE']._serialized_start=1613
-  _globals['_ACTIONOVERDUE']._serialized_end=1728
-  _globals['_ESCALATIONRAISED']._serialized_start=1731
-  _globals['_ESCALATIONRAISED']._serialized_end=1888
-  _globals['_REMINDERRAISED']._serialized_start=1891
-  _globals['_REMINDERRAISED']._serialized_end=2046
-  _globals['_CUSTOMERREPLIED']._serialized_start=2048
-  _globals['_CUSTOMERREPLIED']._serialized_end=2099
-  _globals['_TICKETREQUESTED']._serialized_start=2102
-  _globals['_TICKETREQUESTED']._serialized_end=2247
-  _globals['_TICKETCHANGED']._serialized_start=2249
-  _globals['_TICKETCHANGED']._serialized_end=2352
-  _globals['_PIPELINECLOSED']._serialized_start=2354
-  _globals['_PIPELINECLOSED']._serialized_end=2428
-  _globals['_ACTIONWARNING']._serialized_start=2430
-  _globals['_ACTIONWARNING']._serialized_end=2529
-  _globals['_ACTIONPAUSED']._serialized_start=2531
-  _globals['_ACTIONPAUSED']._serialized_end=2619
-  _globals['_ACTIONRESUMED']._serialized_start=2622
-  _globals['_ACTIONRESUMED']._serialized_end=2763
-  _globals['_PIPELINETEMPLATECHANGED']._serialized_start=2766
-  _globals['_PIPELINETEMPLATECHANGED']._serialized_end=2926
+  _globals['_EVENT']._serialized_end=1383
+  _globals['_PIPELINESTARTED']._serialized_start=1386
+  _globals['_PIPELINESTARTED']._serialized_end=1546
+  _globals['_ACTIONSTARTED']._serialized_start=1548
+  _globals['_ACTIONSTARTED']._serialized_end=1645
+  _globals['_ACTIONCOMPLETED']._serialized_start=1648
+  _globals['_ACTIONCOMPLETED']._serialized_end=1811
+  _globals['_ACTIONOVERDUE']._serialized_start=1813
+  _globals['_ACTIONOVERDUE']._serialized_end=1928
+  _globals['_ESCALATIONRAISED']._serialized_start=1931
+  _globals['_ESCALATIONRAISED']._serialized_end=2088
+  _globals['_REMINDERRAISED']._serialized_start=2091
+  _globals['_REMINDERRAISED']._serialized_end=2246
+  _globals['_CUSTOMERREPLIED']._serialized_start=2248
+  _globals['_CUSTOMERREPLIED']._serialized_end=2299
+  _globals['_TICKETREQUESTED']._serialized_start=2302
+  _globals['_TICKETREQUESTED']._serialized_end=2539
+  _globals['_TICKETCHANGED']._serialized_start=2541
+  _globals['_TICKETCHANGED']._serialized_end=2644
+  _globals['_ACTIONRETURNED']._serialized_start=2647
+  _globals['_ACTIONRETURNED']._serialized_end=2817
+  _globals['_TICKETRESUBMITTED']._serialized_start=2819
+  _globals['_TICKETRESUBMITTED']._serialized_end=2945
+  _globals['_TICKETESCALATED']._serialized_start=2948
+  _globals['_TICKETESCALATED']._serialized_end=3205
+  _globals['_PIPELINECLOSED']._serialized_start=3207
+  _globals['_PIPELINECLOSED']._serialized_end=3281
+  _globals['_ACTIONWARNING']._serialized_start=3283
+  _globals['_ACTIONWARNING']._serialized_end=3382
+  _globals['_ACTIONPAUSED']._serialized_start=3384
+  _globals['_ACTIONPAUSED']._serialized_end=3472
+  _globals['_ACTIONRESUMED']._serialized_start=3475
+  _globals['_ACTIONRESUMED']._serialized_end=3616
+  _globals['_PIPELINETEMPLATECHANGED']._serialized_start=3619
+  _globals['_PIPELINETEMPLATECHANGED']._serialized_end=3779
 # @@protoc_insertion_point(module_scope)
