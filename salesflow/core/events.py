@@ -57,6 +57,13 @@ POINTS_CONSUMER = ConsumerSpec(
 TICKETING_CONSUMER = ConsumerSpec(
     "ticketing-requests", ("ticket.requested",), "tickets for legal and logistics"
 )
+# A consumer of its own rather than more subjects on ticketing-requests: a durable consumer
+# stored on a server keeps its subjects, and a changed declaration would be refused.
+TICKETING_UPDATES_CONSUMER = ConsumerSpec(
+    "ticketing-updates",
+    ("ticket.resubmitted", "ticket.escalated"),
+    "resubmissions and escalations of tickets",
+)
 PIPELINE_PROJECTION_CONSUMER = ConsumerSpec(
     "pipeline-projection",
     (
@@ -72,7 +79,12 @@ PIPELINE_PROJECTION_CONSUMER = ConsumerSpec(
     ),
     "the pipeline list read model",
 )
-CONSUMERS = (POINTS_CONSUMER, TICKETING_CONSUMER, PIPELINE_PROJECTION_CONSUMER)
+CONSUMERS = (
+    POINTS_CONSUMER,
+    TICKETING_CONSUMER,
+    TICKETING_UPDATES_CONSUMER,
+    PIPELINE_PROJECTION_CONSUMER,
+)
 
 
 def stream_name(prefix: str) -> str:
