@@ -8,6 +8,7 @@ salesflow status OPPORTUNITY_ID      a pipeline's live state, from a running sta
 salesflow pipeline start|complete|show|reply|close ...   act on pipelines of a running stack
 salesflow evidence upload|list ...   evidence files of a running stack
 salesflow template ...               the action template library (see salesflow.cli.templates)
+salesflow tickets ...                tickets to legal and logistics (see salesflow.cli.tickets)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from salesflow.cli import pipelines
 from salesflow.cli import templates as template_commands
+from salesflow.cli import tickets as ticket_commands
 from salesflow.core.logs import configure_logging
 from salesflow.core.settings import Settings, SettingsError
 
@@ -89,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
 
     pipelines.register(commands)
     template_commands.add_parser(commands)
+    ticket_commands.register(commands)
     return parser
 
 
