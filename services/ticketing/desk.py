@@ -599,7 +599,8 @@ class TicketDesk:
         return (await self.detail(caller, ticket_key, with_history=False)).ticket
 
     async def detail(self, caller: Caller, ticket_key: str, *, with_history=True) -> TicketDetail:
-        """One ticket with its comments and history, if the caller may see it."""
+        """One ticket with its comments and history in the order they were recorded, if the
+        caller may see it."""
         ticket_key = require(ticket_key, "ticket_key")
         async with self._sessions() as session:
             ticket = await session.get(Ticket, ticket_key)
@@ -614,12 +615,12 @@ class TicketDesk:
             comments = await session.scalars(
                 select(TicketComment)
                 .where(TicketComment.ticket_key == ticket_key)
-                .order_by(TicketComment.created_at, TicketComment.id)
+                .order_by(TicketComment.id)
             )
             history = await session.scalars(
                 select(TicketEvent)
                 .where(TicketEvent.ticket_key == ticket_key)
-                .order_by(TicketEvent.occurred_at, TicketEvent.id)
+                .order_by(TicketEvent.id)
             )
             return TicketDetail(ticket, list(comments), list(history))
 

@@ -56,7 +56,12 @@ from tests.workflows.test_pipeline_timers import (
     walk_to_objection_handling,
 )
 from workflows.pipeline.template import CalendarSpec
-from workflows.pipeline.types import CompleteActionInput, EvidenceItem, workflow_id_for
+from workflows.pipeline.types import (
+    CompleteActionInput,
+    EvidenceItem,
+    ResubmitInput,
+    workflow_id_for,
+)
 from workflows.pipeline.workflow import PipelineWorkflow
 from workflows.worker import build_worker
 
@@ -741,3 +746,120 @@ async def test_the_department_report_over_tickets_with_known_times(
     )
     assert (figures.within_target, figures.target_decided) == (3, 5)
     assert figures.share_within_target == 0.6
+
+
+# ---- back to the pipeline ------------------------------------------------------------------
+
+
+async def test_changes_and_rejections_send_the_contract_back_to_the_rep(
+    pipelines, client_for, task_queue, event_bus, db_sessions
+):
+    env = pipelines
+    staff = members("Lena")
+    await upsert_departments(db_sessions, [DepartmentConfig("legal", members=staff)])
+    opportunity_id = new_opportunity()
+    handle = await env.client.start_workflow(
+        PipelineWorkflow.run,
+        pipeline_input(opportunity_id),
+        id=workflow_id_for(opportunity_id),
+        task_queue=task_queue,
+    )
+    await walk_to_objection_handling(env, handle, opportunity_id)
+    await complete_objection_handling(handle)
+    key = f"{opportunity_id}:contract_archive:legal"
+    legal = client_for(LEGAL)
+    archive = archive_input(opportunity_id)
+    await eventually(lambda: listed(legal, opportunity_id))
+
+    async def archive_state(returned: bool):
+        state = await handle.query(PipelineWorkflow.state)
+        action = next(a for a in state.actions if a.key == "contract_archive")
+        return (state, action) if action.returned == returned else None
+
+    # Legal asks for changes: the contract goes back to the rep, open, with the reason.
+    await legal.RequestChanges(
+        ticketing_pb2.TicketActionRequest(ticket_key=key, note="clause 7: add the penalty cap")
+    )
+    state, action = await eventually(lambda: archive_state(True))
+    assert (action.status, action.return_reason) == ("open", "clause 7: add the penalty cap")
+    assert [(t.ticket_key, t.status) for t in state.tickets] == [(key, "changes_requested")]
+    with pytest.raises(WorkflowUpdateFailedError) as blocked:
+        await handle.execute_update(PipelineWorkflow.complete_action, archive)
+    [unmet] = blocked.value.cause.details
+    assert unmet["message"] == (
+        f"legal ticket {key} is changes_requested: clause 7: add the penalty cap; "
+        "revise and resubmit the action"
+    )
+
+    # The rep revises and resubmits: the same ticket goes back to legal.
+    revised = ResubmitInput(note="penalty cap added", actor_id=REP.id)
+    state = await handle.execute_update(PipelineWorkflow.resubmit_action, revised)
+    assert [(t.ticket_key, t.status, t.round) for t in state.tickets] == [(key, "resubmitted", 1)]
+    assert not next(a for a in state.actions if a.key == "contract_archive").returned
+    with pytest.raises(WorkflowUpdateFailedError) as nothing_to_resubmit:
+        await handle.execute_update(PipelineWorkflow.resubmit_action, revised)
+    assert nothing_to_resubmit.value.cause.type == "ResubmitRefused"
+
+    async def ticket_now(ticket_key: str, status: str):
+        try:
+            ticket = await legal.GetTicket(ticketing_pb2.GetTicketRequest(ticket_key=ticket_key))
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            return None  # not opened yet
+        return ticket if ticket.status == status else None
+
+    ticket = await eventually(lambda: ticket_now(key, "acknowledged"))
+    assert ticket.resubmissions == 1
+    assert [(s.status, s.actor_id, s.note) for s in ticket.history][1:] == [
+        ("changes_requested", LEGAL.id, "clause 7: add the penalty cap"),
+        ("resubmitted", REP.id, "penalty cap added"),
+    ]
+
+    # Legal rejects: the ticket is closed, the contract goes back once more.
+    await legal.RejectTicket(
+        ticketing_pb2.TicketActionRequest(ticket_key=key, note="wrong contracting party")
+    )
+    state, action = await eventually(lambda: archive_state(True))
+    assert action.return_reason == "wrong contracting party"
+
+    # Resubmitting requests the review again, as the ticket's second occurrence.
+    state = await handle.execute_update(
+        PipelineWorkflow.resubmit_action, ResubmitInput(note="party corrected", actor_id=REP.id)
+    )
+    assert [(t.ticket_key, t.status, t.occurrence) for t in state.tickets] == [
+        (f"{key}:2", "requested", 2)
+    ]
+    follow_up = await eventually(lambda: ticket_now(f"{key}:2", "open"))
+    assert (follow_up.occurrence, follow_up.previous_ticket_key) == (2, key)
+    assert follow_up.assignee_id == staff[0]
+    assert [(s.status, s.note) for s in follow_up.history] == [("opened", "party corrected")]
+    old = ticketing_pb2.TicketActionRequest(ticket_key=key, note="ok")
+    assert await refused(legal.ResolveTicket(old)) == grpc.StatusCode.FAILED_PRECONDITION
+
+    await legal.ResolveTicket(ticketing_pb2.TicketActionRequest(ticket_key=f"{key}:2", note="ok"))
+    await eventually(lambda: archive_state(False))
+
+    async def completed():
+        try:
+            return await handle.execute_update(PipelineWorkflow.complete_action, archive)
+        except WorkflowUpdateFailedError:
+            return None
+
+    assert (await eventually(completed)).action_key == "contract_archive"
+    assert (await handle.result()).outcome == "won"
+    assert await published(event_bus, "action.returned") == [
+        f"{handle.id}:action.returned:contract_archive:1:1",
+        f"{handle.id}:action.returned:contract_archive:2:1",
+    ]
+    assert await published(event_bus, "ticket.resubmitted") == [
+        f"{handle.id}:ticket.resubmitted:{key}:1"
+    ]
+    assert await published(event_bus, "ticket.changed") == [
+        f"ticket:{key}:opened",
+        f"ticket:{key}:changes_requested",
+        f"ticket:{key}:resubmitted:1",
+        f"ticket:{key}:rejected",
+        f"ticket:{key}:2:opened",
+        f"ticket:{key}:2:resolved",
+    ]

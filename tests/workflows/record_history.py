@@ -5,7 +5,9 @@
 won_with_escalation_and_legal_review: start to won, with an escalation, a reminder and a
 legal review. time_rules_pause_chain_and_template_change: an escalation chain and a
 reminder rule on business hours over China's 2026 National Day, a pause and resume, and a
-move to a new template version.
+move to a new template version. contract_returned_and_resubmitted: legal asks for changes,
+the rep resubmits, legal rejects, the rep resubmits again (the review's second ticket), legal
+resolves and the contract completes.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from workflows.pipeline.types import (
     CompleteActionInput,
     EvidenceItem,
     PauseInput,
+    ResubmitInput,
     ResumeInput,
     TicketChangedInput,
     workflow_id_for,
@@ -138,11 +141,65 @@ async def time_rules_pause_chain_and_template_change(env, queue: str):
     return handle
 
 
+async def contract_returned_and_resubmitted(env, queue: str):
+    opportunity_id = "HISTORY3"
+    handle = await env.client.start_workflow(
+        PipelineWorkflow.run,
+        pipeline_input(opportunity_id),
+        id=workflow_id_for(opportunity_id),
+        task_queue=queue,
+    )
+    await walk_to_objection_handling(env, handle, opportunity_id)
+    await complete_objection_handling(handle)
+    key = f"{opportunity_id}:contract_archive:legal"
+
+    async def legal(ticket_key: str, status: str, note: str, round: int = 0) -> None:
+        await env.sleep(timedelta(hours=1))
+        await handle.signal(
+            PipelineWorkflow.ticket_changed, TicketChangedInput(ticket_key, status, note, round)
+        )
+
+    async def resubmit(note: str) -> None:
+        await env.sleep(timedelta(hours=2))
+        await handle.execute_update(
+            PipelineWorkflow.resubmit_action, ResubmitInput(note=note, actor_id="Anna Snelling")
+        )
+
+    await legal(key, "acknowledged", "")
+    await legal(key, "changes_requested", "clause 7: add the penalty cap")
+    # Delivered again by the ticket desk's retry: changes nothing.
+    await legal(key, "changes_requested", "clause 7: add the penalty cap")
+    await resubmit("penalty cap added")
+    await legal(key, "rejected", "wrong contracting party", round=1)
+    await resubmit("contracting party corrected")
+    await legal(f"{key}:2", "resolved", "approved")
+    documents = [
+        EvidenceItem(
+            f"doc-{i}",
+            opportunity_id,
+            kind,
+            f"{i + 300:064x}",
+            None,
+            "application/pdf",
+            "Anna Snelling",
+        )
+        for i, kind in enumerate(
+            ("signed_signature_page", "product_list", "service_commitment_letter")
+        )
+    ]
+    await handle.execute_update(
+        PipelineWorkflow.complete_action,
+        CompleteActionInput(action_key="contract_archive", evidence=documents),
+    )
+    return handle
+
+
 RECORDINGS = {
     recording.__name__: recording
     for recording in (
         won_with_escalation_and_legal_review,
         time_rules_pause_chain_and_template_change,
+        contract_returned_and_resubmitted,
     )
 }
 
