@@ -61,8 +61,8 @@ TICKETING_CONSUMER = ConsumerSpec(
 # stored on a server keeps its subjects, and a changed declaration would be refused.
 TICKETING_UPDATES_CONSUMER = ConsumerSpec(
     "ticketing-updates",
-    ("ticket.resubmitted", "ticket.escalated"),
-    "resubmissions and escalations of tickets",
+    ("ticket.resubmitted", "ticket.escalated", "pipeline.closed"),
+    "resubmissions, escalations and withdrawals of tickets",
 )
 PIPELINE_PROJECTION_CONSUMER = ConsumerSpec(
     "pipeline-projection",

@@ -5,6 +5,8 @@
       │                       │   └──── the rep resubmits ───────┤
       └───────────────────────┴──── resolve / reject ────────────┴──> resolved | rejected
 
+    any open state ── the pipeline closes ──> withdrawn
+
 A ticket opens with a response target in business minutes of its department's calendar
 (`respond_by`) and a response clock (TicketResponseWorkflow) that escalates to the
 department's head when no first response came by then. The first acknowledgement, comment,
@@ -61,6 +63,7 @@ from services.ticketing.models import (
     STATUS_OPEN,
     STATUS_REJECTED,
     STATUS_RESOLVED,
+    STATUS_WITHDRAWN,
     STATUSES,
     Ticket,
     TicketComment,
@@ -476,8 +479,9 @@ class TicketDesk:
     # ---- what the pipeline and the response clock report ------------------------------------
 
     async def apply_events(self, events: Sequence[events_pb2.Event]) -> int:
-        """Records resubmissions (ticket.resubmitted) and escalations (ticket.escalated);
-        returns how many changed a ticket. A redelivered event changes nothing."""
+        """Records resubmissions (ticket.resubmitted), escalations (ticket.escalated) and
+        closed pipelines (pipeline.closed: their open tickets are withdrawn); returns how
+        many tickets changed. A redelivered event changes nothing."""
         changed = 0
         for event in events:
             kind = event.WhichOneof("payload")
@@ -485,7 +489,66 @@ class TicketDesk:
                 changed += await self._record_resubmission(event)
             elif kind == "ticket_escalated":
                 changed += await self._record_escalation(event)
+            elif kind == "pipeline_closed":
+                changed += await self._withdraw(event)
         return changed
+
+    async def _withdraw(self, event: events_pb2.Event) -> int:
+        """A closed pipeline waits for nothing: its open tickets are withdrawn and their
+        response clocks cancelled, so nobody is escalated to for a deal that is over."""
+        closed = event.pipeline_closed
+        at = event.time.ToDatetime(tzinfo=UTC)
+        note = f"pipeline {closed.outcome}" + (f": {closed.reason}" if closed.reason else "")
+        async with self._sessions.begin() as session:
+            tickets = list(
+                await session.scalars(
+                    select(Ticket)
+                    .where(
+                        Ticket.opportunity_id == event.opportunity_id,
+                        Ticket.status.not_in(CLOSED_STATUSES),
+                    )
+                    .with_for_update()
+                )
+            )
+            for ticket in tickets:
+                previous = ticket.status
+                ticket.status = STATUS_WITHDRAWN
+                ticket.status_changed_at = ticket.closed_at = at
+                ticket.resolution_note = note
+                session.add(_history(ticket.ticket_key, STATUS_WITHDRAWN, SYSTEM_CALLER, note, at))
+                await append_operation(
+                    session,
+                    caller=SYSTEM_CALLER,
+                    service=SERVICE,
+                    operation="ticket.withdrawn",
+                    subject=f"ticket:{ticket.ticket_key}",
+                    payload={"from": previous, "note": note, "at": at},
+                )
+            # Withdrawn ones of an earlier delivery too: if a crash came after the commit,
+            # their clocks are cancelled and their change announced now.
+            withdrawn = list(
+                await session.scalars(
+                    select(Ticket).where(
+                        Ticket.opportunity_id == event.opportunity_id,
+                        Ticket.status == STATUS_WITHDRAWN,
+                    )
+                )
+            )
+
+        for ticket in withdrawn:
+            await self._cancel_response_clock(ticket.ticket_key)
+            await self._bus.publish(
+                _changed_event(
+                    _ticket_fields(ticket),
+                    STATUS_WITHDRAWN,
+                    actor_id="",
+                    note=ticket.resolution_note,
+                    at=ticket.closed_at or at,
+                )
+            )
+        for ticket in tickets:
+            logger.info("ticket key=%s withdrawn (%s)", ticket.ticket_key, note)
+        return len(tickets)
 
     async def _record_resubmission(self, event: events_pb2.Event) -> int:
         resubmitted = event.ticket_resubmitted
@@ -555,6 +618,15 @@ class TicketDesk:
             TicketResponded(at=ticket.first_response_at, by=ticket.first_responder_id),
             required=False,
         )
+
+    async def _cancel_response_clock(self, ticket_key: str) -> None:
+        handle = self._temporal.get_workflow_handle(response_workflow_id(ticket_key))
+        try:
+            await handle.cancel()
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+            logger.debug("response clock of ticket=%s has ended already", ticket_key)
 
     async def _signal(self, workflow_id: str, signal: Any, argument: Any, *, required: bool):
         """Signals a workflow, retrying with backoff; a gone or finished workflow is only
@@ -695,7 +767,7 @@ class TicketDesk:
                     opened_at=ticket.opened_at,
                     respond_by=ticket.respond_by,
                     first_response_at=ticket.first_response_at,
-                    closed=ticket.status in CLOSED_STATUSES,
+                    closed_at=ticket.closed_at,
                     escalated=ticket.escalation_level > 0,
                     calendar=calendar_from_json(ticket.calendar),
                 )

@@ -21,14 +21,17 @@ STATUS_ACKNOWLEDGED = "acknowledged"
 STATUS_CHANGES_REQUESTED = "changes_requested"
 STATUS_RESOLVED = "resolved"
 STATUS_REJECTED = "rejected"
+# The pipeline closed (lost) while the ticket was open: nobody waits for it any more.
+STATUS_WITHDRAWN = "withdrawn"
 STATUSES = (
     STATUS_OPEN,
     STATUS_ACKNOWLEDGED,
     STATUS_CHANGES_REQUESTED,
     STATUS_RESOLVED,
     STATUS_REJECTED,
+    STATUS_WITHDRAWN,
 )
-CLOSED_STATUSES = (STATUS_RESOLVED, STATUS_REJECTED)
+CLOSED_STATUSES = (STATUS_RESOLVED, STATUS_REJECTED, STATUS_WITHDRAWN)
 
 
 class Ticket(Base):
@@ -52,7 +55,7 @@ class Ticket(Base):
     response_target_minutes: Mapped[int] = mapped_column(Integer, nullable=False)
     first_response_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     first_responder_id: Mapped[str] = mapped_column(String(200), nullable=False, default="")
-    # When it was resolved or rejected.
+    # When it was resolved, rejected or withdrawn.
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # When the status last changed (for a change asked again, the first time it was made).
     status_changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -9,8 +9,9 @@ waited).
 - p90: the nearest rank, i.e. the smallest value that at least 90% of the values do not
   exceed (the ceil(0.9 × n)-th smallest);
 - share within target: tickets answered by their respond_by, out of the tickets whose
-  target is decided (answered, or still unanswered with respond_by passed); tickets still
-  inside their target without an answer count in neither.
+  target is decided (answered, or left unanswered past respond_by, either until now or
+  until the ticket was withdrawn); tickets still inside their target without an answer, or
+  withdrawn before it, count in neither.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ class TicketTimes:
     opened_at: datetime
     respond_by: datetime
     first_response_at: datetime | None
-    closed: bool
+    # When it was resolved, rejected or withdrawn; None while open.
+    closed_at: datetime | None
     escalated: bool
     calendar: CalendarSpec
 
@@ -77,7 +79,9 @@ def department_figures(tickets: Sequence[TicketTimes], *, now: datetime) -> Depa
     business = [business_minutes(t, t.first_response_at) for t in answered]
     wall = [(t.first_response_at - t.opened_at) / MINUTE for t in answered]
     within = sum(1 for t in answered if t.first_response_at <= t.respond_by)
-    overdue = sum(1 for t in tickets if t.first_response_at is None and t.respond_by <= now)
+    overdue = sum(
+        1 for t in tickets if t.first_response_at is None and t.respond_by <= (t.closed_at or now)
+    )
     decided = len(answered) + overdue
 
     return DepartmentFigures(
@@ -90,6 +94,6 @@ def department_figures(tickets: Sequence[TicketTimes], *, now: datetime) -> Depa
         within_target=within,
         target_decided=decided,
         share_within_target=within / decided if decided else 0.0,
-        open_now=sum(1 for t in tickets if not t.closed),
+        open_now=sum(1 for t in tickets if t.closed_at is None),
         escalated=sum(1 for t in tickets if t.escalated),
     )

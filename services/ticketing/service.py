@@ -61,7 +61,7 @@ def ticket_message(ticket: Ticket) -> ticketing_pb2.Ticket:
             opened_at=ticket.opened_at,
             respond_by=ticket.respond_by,
             first_response_at=ticket.first_response_at,
-            closed=False,
+            closed_at=None,
             escalated=False,
             calendar=calendar,
         )

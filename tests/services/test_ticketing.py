@@ -650,7 +650,7 @@ def test_median_and_nearest_rank_percentile():
 async def test_the_department_report_over_tickets_with_known_times(
     db_sessions, event_bus, time_skipping_env, task_queue, client_for
 ):
-    """Six logistics tickets opened in the week of Monday 3 March 2025 (no holidays), read
+    """Seven logistics tickets opened in the week of Monday 3 March 2025 (no holidays), read
     on Monday 10 March at 10:15 Shanghai time:
 
     ticket opened         first response   business  wall   respond by       within
@@ -660,10 +660,12 @@ async def test_the_department_report_over_tickets_with_known_times(
     D      Tue 09:00      Tue 14:00           240     300   Tue 11:00        no
     E      Tue 10:00      -                     -       -   Tue 12:00        no (passed)
     F      Fri 17:30      -                     -       -   Mon 10:30        undecided
+    G      Wed 09:00      - (withdrawn 09:30)   -       -   Wed 11:00        undecided
 
     business minutes [30, 60, 120, 240]: median (60 + 120) / 2 = 90, p90 rank ceil(3.6) =
     4 -> 240; wall minutes [30, 120, 300, 3900]: median 210, p90 3900. Within target 3 of 5
-    decided = 0.6. A and B resolved, C rejected: 3 open. D and E escalated.
+    decided = 0.6. A and B resolved, C rejected, G withdrawn (its pipeline was lost before
+    its target): 3 open. D and E escalated.
     """
     now = shanghai(2025, 3, 10, 10, 15)
     desk = TicketDesk(
@@ -706,6 +708,19 @@ async def test_the_department_report_over_tickets_with_known_times(
         escalation.ticket_escalated.level = 1
         # Delivered twice: counted once.
         assert await desk.apply_events([escalation, escalation]) == 1
+    withdrawn = ticket_requested(
+        new_opportunity(), at=shanghai(2025, 3, 5, 9, 0), department="logistics"
+    )
+    await desk.open_from_events([withdrawn])
+    lost = new_event(
+        event_id=f"{workflow_id_for(withdrawn.opportunity_id)}:pipeline.closed",
+        event_type="pipeline.closed",
+        source="tests",
+        time=shanghai(2025, 3, 5, 9, 30),
+        opportunity_id=withdrawn.opportunity_id,
+    )
+    lost.pipeline_closed.outcome = "lost"
+    assert await desk.apply_events([lost]) == 1
     # Outside the report: another department, and the period's end (excluded).
     await desk.open_from_events([ticket_requested(new_opportunity(), at=shanghai(2025, 3, 4))])
     late = ticket_requested(new_opportunity(), at=shanghai(2025, 3, 10), department="logistics")
@@ -728,7 +743,7 @@ async def test_the_department_report_over_tickets_with_known_times(
     unknown = ticketing_pb2.DepartmentReportRequest(department="sales")
     assert await refused(stub.GetDepartmentReport(unknown)) == grpc.StatusCode.INVALID_ARGUMENT
     assert refusal == grpc.StatusCode.PERMISSION_DENIED
-    assert (report.tickets_opened, report.responded) == (6, 4)
+    assert (report.tickets_opened, report.responded) == (7, 4)
     assert (report.escalated, report.open_now) == (2, 3)
     # Read on the wall clock (long after March 2025), F's target has passed as well.
     assert (report.within_target, report.target_decided) == (3, 6)

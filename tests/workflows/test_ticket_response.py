@@ -14,8 +14,11 @@ from dataclasses import replace
 from datetime import UTC, timedelta
 
 import pytest
+from temporalio.client import WorkflowExecutionStatus
 
 from salesflow.core.caller import Caller, Role
+from salesflow.core.errors import FailedPrecondition
+from salesflow.core.events import new_event
 from salesflow.core.service import ServiceDeps
 from salesflow.core.settings import Settings
 from salesflow.events.v1 import events_pb2
@@ -204,3 +207,49 @@ async def test_a_ticket_acknowledged_in_time_never_escalates(clocks, legal, even
     # The clock is over; another change reaches no workflow and fails nothing.
     resolved = await desk.resolve(reviewer, ticket.ticket_key, at=shanghai(2026, 12, 7, 11, 0))
     assert resolved.status == "resolved"
+
+
+async def test_a_ticket_of_a_lost_pipeline_is_withdrawn_and_never_escalates(
+    clocks, legal, event_bus, db_sessions
+):
+    env, desk = clocks
+    ticket = await request_on_friday_evening(env, event_bus, db_sessions)
+    lost_at = shanghai(2026, 12, 7, 9, 30)
+    await sleep_until(env, ticket, lost_at)
+    closed = new_event(
+        event_id=f"{ticket.workflow_id}:pipeline.closed",
+        event_type="pipeline.closed",
+        source="tests",
+        time=lost_at,
+        opportunity_id=ticket.opportunity_id,
+        rep_id=ticket.rep_id,
+        region=ticket.region,
+    )
+    closed.pipeline_closed.outcome = "lost"
+    closed.pipeline_closed.reason = "customer chose a competitor"
+    await event_bus.publish(closed)
+
+    async def withdrawn():
+        async with db_sessions() as session:
+            stored = await session.get(Ticket, ticket.ticket_key)
+        return stored if stored.status == "withdrawn" else None
+
+    stored = await eventually(withdrawn)
+    assert (stored.closed_at, stored.resolution_note) == (
+        lost_at,
+        "pipeline lost: customer chose a competitor",
+    )
+    description = await response_clock(env, ticket).describe()
+    assert description.status == WorkflowExecutionStatus.CANCELED
+
+    await sleep_until(env, ticket, SECOND_LEVEL + timedelta(days=7))
+    assert await published(event_bus, "ticket.escalated") == []
+    assert await published(event_bus, "ticket.changed") == [
+        f"ticket:{ticket.ticket_key}:opened",
+        f"ticket:{ticket.ticket_key}:withdrawn",
+    ]
+    # Delivered again (a consumer that died before its ack): nothing changes twice.
+    assert await desk.apply_events([closed]) == 0
+    reviewer = Caller(id=legal.members[0], role=Role.LEGAL, regions=frozenset())
+    with pytest.raises(FailedPrecondition):
+        await desk.resolve(reviewer, ticket.ticket_key, "too late")
