@@ -11,6 +11,8 @@ resolves and the contract completes. rejected_before_returns_then_resubmitted: t
 workflow as it was before a department could send an action back (commit
 19ed0e5, read with git) records a rejection that blocks the contract; today's workflow then
 resubmits it, legal resolves the second ticket and the contract completes.
+ticket_response_escalated_then_answered: a ticket's response clock (TicketResponseWorkflow)
+raises its first level at the missed target and ends at the late first response.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from workflows.pipeline.types import (
     CompleteActionInput,
     EvidenceItem,
     PauseInput,
+    PipelineResult,
     ResubmitInput,
     ResumeInput,
     TicketChangedInput,
@@ -281,6 +284,47 @@ async def rejected_before_returns_then_resubmitted(env, queue: str, bus: EventBu
     return handle
 
 
+async def ticket_response_escalated_then_answered(env, queue: str):
+    from workflows.ticket_response.types import (
+        ResponseLevel,
+        TicketResponded,
+        TicketResponseInput,
+        response_workflow_id,
+    )
+    from workflows.ticket_response.workflow import TicketResponseWorkflow
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    opened = datetime(2026, 12, 4, 17, 30, tzinfo=shanghai)
+    respond_by = datetime(2026, 12, 7, 10, 30, tzinfo=shanghai)
+    shift = await env.get_current_time() - opened
+    key = "HISTORY5:contract_archive:legal"
+    handle = await env.client.start_workflow(
+        TicketResponseWorkflow.run,
+        TicketResponseInput(
+            ticket_key=key,
+            department="legal",
+            opportunity_id="HISTORY5",
+            rep_id="Anna Snelling",
+            region="Central",
+            opened_at=opened,
+            respond_by=respond_by,
+            response_target_minutes=120,
+            levels=[
+                ResponseLevel(1, respond_by, "Helen Head"),
+                ResponseLevel(2, datetime(2026, 12, 7, 13, 30, tzinfo=shanghai), "Helen Head"),
+            ],
+            assignee_id="Lee Legal",
+            clock_shift_seconds=shift.total_seconds(),
+        ),
+        id=response_workflow_id(key),
+        task_queue=queue,
+    )
+    await env.sleep(respond_by + shift - await env.get_current_time() + timedelta(minutes=30))
+    late = datetime(2026, 12, 7, 11, 0, tzinfo=shanghai)
+    await handle.signal(TicketResponseWorkflow.responded, TicketResponded(late, "Lee Legal"))
+    return handle
+
+
 RECORDINGS = {
     recording.__name__: recording
     for recording in (
@@ -288,6 +332,7 @@ RECORDINGS = {
         time_rules_pause_chain_and_template_change,
         contract_returned_and_resubmitted,
         rejected_before_returns_then_resubmitted,
+        ticket_response_escalated_then_answered,
     )
 }
 # Recordings that run their own workers (they need the bus to start them).
@@ -311,7 +356,10 @@ async def main(names: list[str]) -> None:
                     async with build_worker(env.client, bus, task_queue=queue):
                         handle = await recording(env, queue)
                         result = await handle.result()
-                assert result.outcome == "won", result
+                if isinstance(result, PipelineResult):
+                    assert result.outcome == "won", result
+                else:
+                    assert result.escalated_levels == [1], result
                 history = await handle.fetch_history()
             finally:
                 await env.shutdown()
