@@ -113,12 +113,12 @@ async def test_tickets_from_the_cli_from_department_file_to_report(
     from salesflow.ticketing.v1 import ticketing_pb2, ticketing_pb2_grpc
     from services.ticketing.departments import DepartmentConfig, upsert_departments
     from tests.conftest import eventually
-    from tests.test_end_to_end import REP as RITA
     from tests.test_end_to_end import walk_to_contract_archive
 
     monkeypatch.setenv("SALESFLOW_DATABASE_URL", stack.settings.database_url)
-    await upsert_team(stack.sessions, [TeamMember(RITA.id, "Mona Manager", "East")])
-    rita = ["--as", RITA.id, "--role", "rep", "--regions", "East"]
+    tess = Caller("Tess Tickets", Role.REP, frozenset({"East"}))
+    await upsert_team(stack.sessions, [TeamMember(tess.id, "Max Cli", "East")])
+    rep = ["--as", tess.id, "--role", "rep", "--regions", "East"]
     lee = ["--as", "Lee Cli", "--role", "legal", "--regions", ""]
 
     departments = tmp_path / "departments.yaml"
@@ -134,9 +134,9 @@ async def test_tickets_from_the_cli_from_department_file_to_report(
         "escalations at 1x, 2x the target"
     )
 
-    async with channel(stack.target("pipeline"), RITA) as rep_channel:
+    async with channel(stack.target("pipeline"), tess) as rep_channel:
         pipelines = pipeline_pb2_grpc.PipelineServiceStub(rep_channel)
-        await walk_to_contract_archive(stack, pipelines, "CLI-T1")
+        await walk_to_contract_archive(stack, pipelines, "CLI-T1", tess)
     key = "CLI-T1:contract_archive:legal"
     legal = Caller("Lee Cli", Role.LEGAL, frozenset())
     async with channel(stack.target("ticketing"), legal) as legal_channel:
@@ -162,11 +162,11 @@ async def test_tickets_from_the_cli_from_department_file_to_report(
         assert "status      changes_requested" in capsys.readouterr().out
 
         async def shown_returned():
-            assert await cli("pipeline", "show", "CLI-T1", *rita) == 0
+            assert await cli("pipeline", "show", "CLI-T1", *rep) == 0
             return f"RETURNED: {reason}" in capsys.readouterr().out
 
         await eventually(shown_returned)
-        assert await cli("pipeline", "resubmit", "CLI-T1", "--note", "cap added", *rita) == 0
+        assert await cli("pipeline", "resubmit", "CLI-T1", "--note", "cap added", *rep) == 0
         assert f"ticket {key} (legal): resubmitted (cap added)" in capsys.readouterr().out
         await eventually(lambda: ticket("acknowledged"))
 
@@ -180,7 +180,7 @@ async def test_tickets_from_the_cli_from_department_file_to_report(
             "comment",
             "Lee Cli (legal): looking at clause 7",
             f"changes_requested by Lee Cli: {reason}",
-            "resubmitted by Rita Rep: cap added",
+            "resubmitted by Tess Tickets: cap added",
             "resolved by Lee Cli: approved",
         ):
             assert line in shown, (line, shown)
@@ -191,6 +191,6 @@ async def test_tickets_from_the_cli_from_department_file_to_report(
     assert "within target" in report and "first response       median" in report
     assert await cli("tickets", "report", "legal", "--from", "yesterday", *lee) == 2
     assert "is not YYYY-MM-DD" in capsys.readouterr().err
-    assert await cli("tickets", "report", "legal", *rita) == 1
+    assert await cli("tickets", "report", "legal", *rep) == 1
     assert "PERMISSION_DENIED" in capsys.readouterr().err
     await upsert_departments(stack.sessions, [DepartmentConfig("legal")])

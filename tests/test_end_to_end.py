@@ -418,12 +418,13 @@ async def test_every_service_answers_health_checks_and_reflection(stack):
                 assert "grpc.health.v1.Health" in listed
 
 
-async def walk_to_contract_archive(stack, pipelines, opportunity_id: str) -> list[str]:
-    """Starts the pipeline as the rep and completes the four actions before the contract
-    archive; answers the ids of the three contract documents, uploaded."""
+async def walk_to_contract_archive(stack, pipelines, opportunity_id: str, rep: Caller) -> list[str]:
+    """Starts the pipeline as the rep (`pipelines` speaks as them) and completes the four
+    actions before the contract archive; answers the ids of the three contract documents,
+    uploaded."""
     env = stack.environment
     await pipelines.StartPipeline(
-        pipeline_pb2.StartPipelineRequest(opportunity_id=opportunity_id, rep_id=REP.id)
+        pipeline_pb2.StartPipelineRequest(opportunity_id=opportunity_id, rep_id=rep.id)
     )
     await pipelines.CompleteAction(
         pipeline_pb2.CompleteActionRequest(opportunity_id=opportunity_id, action_key="appointment")
@@ -446,7 +447,7 @@ async def walk_to_contract_archive(stack, pipelines, opportunity_id: str) -> lis
         photos = [
             await upload(
                 stack,
-                REP,
+                rep,
                 opportunity_id,
                 action_key,
                 "onsite_photo",
@@ -477,7 +478,7 @@ async def walk_to_contract_archive(stack, pipelines, opportunity_id: str) -> lis
     return [
         await upload(
             stack,
-            REP,
+            rep,
             opportunity_id,
             "contract_archive",
             kind,
@@ -491,15 +492,18 @@ async def walk_to_contract_archive(stack, pipelines, opportunity_id: str) -> lis
 async def test_a_rejected_legal_review_goes_back_to_the_rep_who_resubmits_and_wins(stack):
     from tests.workflows.test_pipeline_timers import published
 
+    # A rep of this test's own: the session's ledger counts the other tests' reps.
+    rosa = Caller("Rosa Return", Role.REP, frozenset({"East"}))
+    await upsert_team(stack.sessions, [TeamMember(rosa.id, "Mona Manager", "East")])
     opportunity_id = f"RET{uuid.uuid4().hex[:6].upper()}"
     reason = "the signature page is not signed by the customer's legal representative"
     async with (
-        channel(stack.target("pipeline"), REP) as rep_channel,
+        channel(stack.target("pipeline"), rosa) as rep_channel,
         channel(stack.target("ticketing"), LEGAL) as legal_channel,
     ):
         pipelines = pipeline_pb2_grpc.PipelineServiceStub(rep_channel)
         tickets = ticketing_pb2_grpc.TicketingServiceStub(legal_channel)
-        documents = await walk_to_contract_archive(stack, pipelines, opportunity_id)
+        documents = await walk_to_contract_archive(stack, pipelines, opportunity_id, rosa)
         archive = pipeline_pb2.CompleteActionRequest(
             opportunity_id=opportunity_id, action_key="contract_archive", evidence_ids=documents
         )

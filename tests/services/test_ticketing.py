@@ -116,6 +116,15 @@ def members(*names: str) -> tuple[str, ...]:
     return tuple(f"{name} {suffix}" for name in names)
 
 
+@pytest.fixture(autouse=True)
+async def default_departments(db_sessions):
+    """Departments go back to their defaults after each test: the database is shared."""
+    yield
+    await upsert_departments(
+        db_sessions, [DepartmentConfig("legal"), DepartmentConfig("logistics")]
+    )
+
+
 @pytest.fixture
 async def ticketing(db_sessions, event_bus, time_skipping_env, task_queue):
     settings = replace(Settings(), task_queue=task_queue)
@@ -278,7 +287,6 @@ logistics:
 
     ticket = await stored(db_sessions, request.ticket_requested.ticket_key)
     assert ticket.respond_by == datetime(2026, 12, 7, 9, 0, tzinfo=berlin)
-    await upsert_departments(db_sessions, [DepartmentConfig("logistics")])
 
 
 async def test_first_response_and_resolution_times_are_recorded(
@@ -634,7 +642,6 @@ async def test_departments_are_stored_and_members_who_left_are_inactive(db_sessi
     async with db_sessions() as session:
         gone = await session.get(DepartmentMember, ("logistics", staff[0]))
     assert gone.active is False
-    await upsert_departments(db_sessions, [DepartmentConfig("logistics")])
 
 
 # ---- the department report -----------------------------------------------------------------
