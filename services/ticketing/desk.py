@@ -630,8 +630,10 @@ class TicketDesk:
 
     async def _signal(self, workflow_id: str, signal: Any, argument: Any, *, required: bool):
         """Signals a workflow, retrying with backoff; a gone or finished workflow is only
-        logged. `required`: a pipeline that must hear of the change (an error when it is
-        gone); a response clock that ended after its last level is not."""
+        logged. `required`: a pipeline must hear of the change, so a signal that cannot be
+        delivered fails the call (repeating the change retries it). A response clock is told
+        on a best-effort basis: the change is saved and a comment must not be repeated to
+        retry, so failing to reach it is logged (at worst it escalates an answered ticket)."""
         handle = self._temporal.get_workflow_handle(workflow_id)
         for attempt in range(1, self._signal_attempts + 1):
             try:
@@ -659,6 +661,13 @@ class TicketDesk:
             )
             if attempt < self._signal_attempts:
                 await asyncio.sleep(self._signal_backoff * 2 ** (attempt - 1))
+        if not required:
+            logger.error(
+                "workflow=%s did not receive the ticket change after %d attempts",
+                workflow_id,
+                self._signal_attempts,
+            )
+            return
         raise SignalNotDelivered(
             f"workflow {workflow_id} did not receive the ticket change after "
             f"{self._signal_attempts} attempts; repeat the change to retry"
