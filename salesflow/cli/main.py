@@ -13,6 +13,7 @@ salesflow analytics rebuild [--from-store]   rebuild the analytics read model
 salesflow analytics outcomes REP ACTION      a rep's last outcomes (--topic price, -n 3)
 salesflow coaching weaknesses|assign|tasks|done|progress   coaching (cli/coaching.py)
 salesflow points ...                 balances, leaderboard, rewards, HR export (cli/points.py)
+salesflow tickets ...                tickets to legal and logistics (see salesflow.cli.tickets)
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 from salesflow.cli import analytics, coaching, pipelines
 from salesflow.cli import points as points_commands
 from salesflow.cli import templates as template_commands
+from salesflow.cli import tickets as ticket_commands
 from salesflow.core.logs import configure_logging
 from salesflow.core.settings import Settings, SettingsError
 
@@ -103,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     analytics.register(commands)
     coaching.register(commands)
     points_commands.register(commands)
+    ticket_commands.register(commands)
     return parser
 
 

@@ -101,6 +101,14 @@ def register(commands) -> None:
     resume.add_argument("--action", default="", help="guard: the action expected to be current")
     resume.set_defaults(handler=_resume)
 
+    resubmit = verbs.add_parser(
+        "resubmit", help="resubmit an action a department sent back (its review is asked again)"
+    )
+    resubmit.add_argument("opportunity_id")
+    resubmit.add_argument("--note", default="", help="what was revised, for the department")
+    resubmit.add_argument("--action", default="", help="guard: the action expected to be current")
+    resubmit.set_defaults(handler=_resubmit)
+
     close = verbs.add_parser("close", help="close a pipeline as lost")
     close.add_argument("opportunity_id")
     close.add_argument("--reason", required=True)
@@ -270,6 +278,13 @@ async def _resume(options, settings: Settings) -> int:
     return await _change(options, settings, "ResumeAction", request)
 
 
+async def _resubmit(options, settings: Settings) -> int:
+    request = pipeline_pb2.ResubmitActionRequest(
+        opportunity_id=options.opportunity_id, action_key=options.action, note=options.note
+    )
+    return await _change(options, settings, "ResubmitAction", request)
+
+
 async def _change(options, settings: Settings, method: str, request) -> int:
     """One state-changing call that answers the pipeline's state."""
     async with _pipeline_stub(settings, options) as open_channel:
@@ -374,6 +389,8 @@ def print_state(state: pipeline_pb2.PipelineState) -> None:
         )
     for action in state.actions:
         flag = " OVERDUE" if action.overdue else ""
+        if action.returned:
+            flag += f" RETURNED: {action.return_reason or 'no reason given'}"
         print(f"  {action.key:<32} {action.status:<9}{flag}")
     for deadline in state.deadlines:
         when = (
@@ -384,4 +401,5 @@ def print_state(state: pipeline_pb2.PipelineState) -> None:
         fired = "  (fired)" if deadline.fired else ""
         print(f"  deadline {deadline.key:<23} {when}{fired}")
     for ticket in state.tickets:
-        print(f"  ticket {ticket.ticket_key} ({ticket.department}): {ticket.status}")
+        note = f" ({ticket.note})" if ticket.note else ""
+        print(f"  ticket {ticket.ticket_key} ({ticket.department}): {ticket.status}{note}")

@@ -61,6 +61,8 @@ def snapshot_to_proto(snapshot: PipelineSnapshot, workflow_id: str) -> pipeline_
             pause_reason=action.pause_reason,
             paused_seconds=action.paused_seconds,
             warned=action.warned,
+            returned=action.returned,
+            return_reason=action.return_reason,
         )
         _timestamp(item, "started_at", action.started_at)
         _timestamp(item, "completed_at", action.completed_at)
@@ -70,7 +72,11 @@ def snapshot_to_proto(snapshot: PipelineSnapshot, workflow_id: str) -> pipeline_
         _timestamp(item, "at", deadline.at)
     for ticket in snapshot.tickets:
         state.tickets.add(
-            ticket_key=ticket.ticket_key, department=ticket.department, status=ticket.status
+            ticket_key=ticket.ticket_key,
+            department=ticket.department,
+            status=ticket.status,
+            note=ticket.note,
+            occurrence=ticket.occurrence,
         )
     return state
 
@@ -218,6 +224,17 @@ class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
         """Resumes a paused action; its pending deadlines move out by the paused time."""
         snapshot = await self._commands.resume_action(
             caller, opportunity_id=request.opportunity_id, action_key=request.action_key
+        )
+        return snapshot_to_proto(snapshot, _workflow_id(request.opportunity_id))
+
+    @rpc
+    async def ResubmitAction(self, request, context, caller):
+        """Resubmits an action a department sent back; its review is requested again."""
+        snapshot = await self._commands.resubmit_action(
+            caller,
+            opportunity_id=request.opportunity_id,
+            note=request.note,
+            action_key=request.action_key,
         )
         return snapshot_to_proto(snapshot, _workflow_id(request.opportunity_id))
 

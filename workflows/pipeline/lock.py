@@ -36,6 +36,9 @@ CAPTURED_BEFORE_ACTION = "captured_before_action"
 CAPTURED_AFTER_COMPLETION = "captured_after_completion"
 DUPLICATE_CONTENT = "duplicate_content"
 
+# Ticket statuses that send the action back to the rep until it is resubmitted.
+SENT_BACK = ("rejected", "changes_requested")
+
 # What the evidence store's flags mean, in the order they are reported.
 _FLAG_DETAILS = {
     REUSED_ELSEWHERE: "the same file was attached to another customer's pipeline first",
@@ -127,7 +130,10 @@ def unmet_requirements(
 
     for ticket in tickets:
         if ticket.action_key == action.key and ticket.status != "resolved":
-            reason = f" ({ticket.note})" if ticket.status == "rejected" and ticket.note else ""
+            reason = ""
+            if ticket.status in SENT_BACK:
+                note = f": {ticket.note}" if ticket.note else ""
+                reason = f"{note}; revise and resubmit the action"
             unmet.append(
                 Unmet(
                     kind="ticket",

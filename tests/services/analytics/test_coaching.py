@@ -24,20 +24,18 @@ from datetime import timedelta
 
 import grpc
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import MetaData, create_engine, select
+from sqlalchemy import select
 
 from salesflow.analytics.v1 import analytics_pb2 as pb
 from salesflow.analytics.v1 import analytics_pb2_grpc
 from salesflow.core.caller import Caller, Role
-from salesflow.core.db import sync_url
 from salesflow.core.oplog import OperationLogEntry
 from salesflow.core.service import ServiceDeps
 from salesflow.core.settings import Settings
 from services.analytics import projection
 from services.analytics.server import serve
+from tests.schema import schema_differences
 from tests.services.analytics.coaching_scenario import AS_OF, WINDOW_START, CoachingScenario
 
 approx = pytest.approx
@@ -501,19 +499,5 @@ async def test_malformed_coaching_requests_name_the_field(
 def test_the_coaching_migration_matches_the_models(database_url):
     from services.analytics import models
 
-    ours = MetaData()
-    for table in models.COACHING_TABLES:
-        table.__table__.to_metadata(ours)
-    engine = create_engine(sync_url(database_url))
-    with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), ours)
-    engine.dispose()
-
-    names = {table.name for table in ours.tables.values()}
-    others = {
-        "remove_table": lambda table: table.name,
-        "remove_index": lambda index: index.table.name,
-    }
-    assert [
-        diff for diff in differences if diff[0] not in others or others[diff[0]](diff[1]) in names
-    ] == []
+    tables = [t.__table__ for t in models.COACHING_TABLES]
+    assert schema_differences(database_url, tables) == []
