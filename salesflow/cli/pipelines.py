@@ -235,33 +235,15 @@ def print_suggestion(suggestion: pipeline_pb2.StrategySuggestion) -> None:
 
 
 async def _show(options, settings: Settings) -> int:
-    async with _pipeline_stub(settings, options) as open_channel:
-        stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
-        try:
-            state = await stub.GetPipeline(
-                pipeline_pb2.GetPipelineRequest(opportunity_id=options.opportunity_id),
-                timeout=RPC_TIMEOUT_SECONDS,
-            )
-        except grpc.aio.AioRpcError as error:
-            return _fail(error)
-    print_state(state)
-    return 0
+    request = pipeline_pb2.GetPipelineRequest(opportunity_id=options.opportunity_id)
+    return await _change(options, settings, "GetPipeline", request)
 
 
 async def _reply(options, settings: Settings) -> int:
-    async with _pipeline_stub(settings, options) as open_channel:
-        stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
-        try:
-            state = await stub.RecordCustomerReply(
-                pipeline_pb2.RecordCustomerReplyRequest(
-                    opportunity_id=options.opportunity_id, note=options.note
-                ),
-                timeout=RPC_TIMEOUT_SECONDS,
-            )
-        except grpc.aio.AioRpcError as error:
-            return _fail(error)
-    print_state(state)
-    return 0
+    request = pipeline_pb2.RecordCustomerReplyRequest(
+        opportunity_id=options.opportunity_id, note=options.note
+    )
+    return await _change(options, settings, "RecordCustomerReply", request)
 
 
 async def _pause(options, settings: Settings) -> int:
@@ -286,7 +268,7 @@ async def _resubmit(options, settings: Settings) -> int:
 
 
 async def _change(options, settings: Settings, method: str, request) -> int:
-    """One state-changing call that answers the pipeline's state."""
+    """One call that answers the pipeline's state, which is printed."""
     async with _pipeline_stub(settings, options) as open_channel:
         stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
         try:
@@ -298,19 +280,10 @@ async def _change(options, settings: Settings, method: str, request) -> int:
 
 
 async def _close(options, settings: Settings) -> int:
-    async with _pipeline_stub(settings, options) as open_channel:
-        stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
-        try:
-            state = await stub.ClosePipeline(
-                pipeline_pb2.ClosePipelineRequest(
-                    opportunity_id=options.opportunity_id, reason=options.reason
-                ),
-                timeout=RPC_TIMEOUT_SECONDS,
-            )
-        except grpc.aio.AioRpcError as error:
-            return _fail(error)
-    print_state(state)
-    return 0
+    request = pipeline_pb2.ClosePipelineRequest(
+        opportunity_id=options.opportunity_id, reason=options.reason
+    )
+    return await _change(options, settings, "ClosePipeline", request)
 
 
 async def _upload_parts(
