@@ -94,6 +94,7 @@ NOTIFICATIONS_CONSUMER = ConsumerSpec(
         "action.completed",
         "ticket.requested",
         "ticket.changed",
+        "ticket.escalated",
     ),
     "notices written to the notification outbox",
 )
