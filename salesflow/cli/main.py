@@ -71,7 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     replay.set_defaults(handler=_replay)
 
     up = commands.add_parser("up", help="run the stack on a local Temporal dev server")
-    up.add_argument("--ui-port", type=int, default=8233)
+    up.add_argument(
+        "--ui-port",
+        type=int,
+        default=8233,
+        help="port of the Temporal web UI on 127.0.0.1 (default 8233)",
+    )
     up.set_defaults(handler=_up)
 
     db = commands.add_parser("db", help="database maintenance")
@@ -237,7 +242,7 @@ def _report(summary, export_dir: Path, showcase: list[str] | None) -> str:
 
 async def _up(options, settings: Settings) -> int:
     from salesflow.core.settings import DEFAULT_HOME
-    from salesflow.stack import Stack, StackOptions, TemporalMode
+    from salesflow.stack import Stack, StackConflict, StackOptions, TemporalMode
 
     state_dir = DEFAULT_HOME
     stack_options = StackOptions(
@@ -251,15 +256,21 @@ async def _up(options, settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with Stack(settings, stack_options) as stack:
-        print(f"salesflow is up (state in {state_dir})")
-        print(f"  Temporal web UI   http://127.0.0.1:{options.ui_port}")
-        print(f"  Temporal frontend {stack.settings.temporal_address}")
-        print(f"  NATS              {stack.settings.nats_url}")
-        for name, service in stack.services.items():
-            print(f"  {name:<17} {stack.settings.grpc_host}:{service.port}")
-        print("Press Ctrl-C to stop.")
-        await stop.wait()
+    try:
+        async with Stack(settings, stack_options) as stack:
+            print(f"salesflow is up (state in {state_dir})")
+            print(f"  Temporal web UI   http://127.0.0.1:{options.ui_port}")
+            print(f"  Temporal frontend {stack.settings.temporal_address}")
+            print(f"  NATS              {stack.settings.nats_url}")
+            for name, service in stack.services.items():
+                print(f"  {name:<17} {stack.settings.grpc_host}:{service.port}")
+            print("Press Ctrl-C to stop.", flush=True)
+            await stop.wait()
+    except StackConflict as error:
+        print("salesflow: cannot start:", file=sys.stderr)
+        for problem in str(error).splitlines():
+            print(f"  {problem}", file=sys.stderr)
+        return 2
     return 0
 
 
