@@ -17,13 +17,16 @@ from services.templates.diff import diff_templates
 from services.templates.moves import MAX_LISTED_IDS, PipelineMoves
 from services.templates.problems import Problem
 from services.templates.store import StoredVersion, TemplateRejected, TemplateStore
-from services.templates.validation import CheckedTemplate, check_template_text
+from services.templates.validation import (
+    MAX_TEMPLATE_BYTES,
+    CheckedTemplate,
+    check_template_text,
+)
 from services.templates.yaml_format import dump_template
 from workflows.pipeline.template import DEFAULT_TEMPLATE_ID, PipelineTemplate
 
 logger = logging.getLogger(__name__)
 
-MAX_YAML_BYTES = 1024 * 1024
 MAX_COMMENT = 1000
 EDITOR_ROLES = (Role.SALES_OPS,)
 
@@ -57,8 +60,8 @@ def rejected(template_id: str, problems: list[Problem]) -> TemplateRejected:
 def _checked(text: str, field: str = "yaml") -> CheckedTemplate:
     if not text.strip():
         raise InvalidArgument(field, "is required (the template file's text)")
-    if len(text.encode()) > MAX_YAML_BYTES:
-        raise InvalidArgument(field, f"is larger than {MAX_YAML_BYTES} bytes")
+    if len(text.encode()) > MAX_TEMPLATE_BYTES:
+        raise InvalidArgument(field, f"is larger than {MAX_TEMPLATE_BYTES} bytes (1 MiB)")
     return check_template_text(text)
 
 
