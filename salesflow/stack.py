@@ -38,7 +38,7 @@ from salesflow.core.servers import (
 from salesflow.core.service import RunningService, ServiceDeps
 from salesflow.core.settings import SERVICES, Settings
 from workflows.pipeline.workflow import SEARCH_ATTRIBUTE_TYPES
-from workflows.worker import build_worker
+from workflows.worker import build_worker, running
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +246,7 @@ class Stack:
             await self._start_worker_process()
         else:
             self.worker = build_worker(self.temporal, self.bus, task_queue=self.settings.task_queue)
-            await self._exit.enter_async_context(self.worker)
+            await self._exit.enter_async_context(running(self.worker))
 
         deps = ServiceDeps(self.settings, self.sessions, self.bus, self.temporal)
         ports = self._ports()

@@ -157,6 +157,15 @@ def _alive(pids: set[int]) -> set[int]:
     return alive
 
 
+def _gone(pids: set[int], timeout: float = 30) -> bool:
+    """Whether every one of pids has exited within timeout (a server stopping cleanly
+    takes a moment after its parent has gone)."""
+    deadline = time.monotonic() + timeout
+    while _alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not _alive(pids)
+
+
 def _wait_until_up(process: subprocess.Popen, log: Path) -> None:
     for line in process.stdout:
         if "Press Ctrl-C to stop." in line:
@@ -178,10 +187,7 @@ def test_servers_die_with_up_killed_outright(up_env, tmp_path):
 
         process.send_signal(signal.SIGKILL)
         process.wait()
-        deadline = time.monotonic() + 30
-        while _alive(children) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not _alive(children), "servers outlived salesflow up"
+        assert _gone(children), "servers outlived salesflow up"
     finally:
         if process.poll() is None:
             process.kill()
@@ -194,8 +200,67 @@ def test_servers_die_with_up_killed_outright(up_env, tmp_path):
         children = _descendants(again.pid)
         again.send_signal(signal.SIGTERM)
         assert again.wait(timeout=60) == 0
-        assert not _alive(children)
+        assert _gone(children)
     finally:
         if again.poll() is None:
             again.kill()
             again.wait()
+
+
+def test_up_stops_within_bounds_while_a_pipeline_is_stuck(up_env, tmp_path):
+    """A pipeline whose event NATS refuses keeps its local activity retrying; the worker's
+    shutdown used to wait for it for good, so `up` ignored SIGTERM and Ctrl-C."""
+    team = tmp_path / "team.csv"
+    team.write_text("sales_agent,manager,regional_office\nSam Stuck,Mia Manager,East\n")
+    cli = [sys.executable, "-m", "salesflow.cli.main"]
+    imported = subprocess.run(
+        [*cli, "team", "import", str(team)], env=up_env, capture_output=True, timeout=120
+    )
+    assert imported.returncode == 0, imported.stderr
+
+    log = tmp_path / "up.log"
+    process = _up(up_env, log=log)
+    try:
+        _wait_until_up(process, log)
+        started = subprocess.run(
+            [*cli, "pipeline", "start", "STUCK-1", "--rep", "Sam Stuck"],
+            env=up_env,
+            capture_output=True,
+            timeout=120,
+        )
+        assert started.returncode == 0, started.stderr
+        # Past the pipeline service's bounds, straight to the workflow: an event over NATS's
+        # payload limit, as a 1.1 MB note made before the service bounded notes.
+        stuck = subprocess.run(
+            [sys.executable, "-c", SEND_HUGE_NOTE, up_env["SALESFLOW_TEMPORAL_ADDRESS"]],
+            capture_output=True,
+            timeout=120,
+        )
+        assert stuck.returncode == 0, stuck.stderr
+        time.sleep(2)
+
+        children = _descendants(process.pid)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=45) == 0
+        assert "still busy 10.0s after it was told to stop" in log.read_text()
+        assert _gone(children), [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in children]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+SEND_HUGE_NOTE = """
+import asyncio, sys
+from temporalio.client import Client
+from workflows.pipeline.types import CustomerReplyInput
+from workflows.pipeline.workflow import PipelineWorkflow
+
+async def main():
+    client = await Client.connect(sys.argv[1])
+    handle = client.get_workflow_handle("pipeline-STUCK-1")
+    note = CustomerReplyInput(note="x" * 1_100_000)
+    await handle.execute_update(PipelineWorkflow.record_customer_reply, note)
+
+asyncio.run(main())
+"""

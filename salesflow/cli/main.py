@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -253,9 +254,18 @@ async def _up(options, settings: Settings) -> int:
         state_dir=state_dir,
     )
     stop = asyncio.Event()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            # Asked twice: leave now. The servers' guard stops them once we are gone.
+            print("salesflow: stopping at once", file=sys.stderr, flush=True)
+            os._exit(130)
+        print("salesflow: stopping (press Ctrl-C again to stop at once)", file=sys.stderr)
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, on_signal)
     try:
         async with Stack(settings, stack_options) as stack:
             print(f"salesflow is up (state in {state_dir})")
