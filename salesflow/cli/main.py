@@ -30,7 +30,7 @@ from salesflow.cli import analytics, pipelines
 from salesflow.cli import points as points_commands
 from salesflow.cli import templates as template_commands
 from salesflow.core.logs import configure_logging
-from salesflow.core.settings import Settings, SettingsError
+from salesflow.core.settings import LOG_LEVELS, Settings, SettingsError
 
 logger = logging.getLogger("salesflow.cli")
 
@@ -58,7 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="salesflow", description="Durable B2B sales action pipelines"
     )
-    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default: quiet for replays)")
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="DEBUG, INFO, WARNING, ERROR or CRITICAL (default: quiet for replays)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="replay the built-in sample export end to end")

@@ -34,15 +34,30 @@ def add_identity_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--role",
-        default=os.environ.get("SALESFLOW_CALLER_ROLE", "admin"),
-        choices=[role.value for role in Role if role is not Role.SYSTEM],
-        help="caller role (default: $SALESFLOW_CALLER_ROLE or admin)",
+        type=_role,
+        default=os.environ.get("SALESFLOW_CALLER_ROLE") or "admin",
+        help=f"caller role: {', '.join(CALLER_ROLES)} (default: $SALESFLOW_CALLER_ROLE or admin)",
     )
     parser.add_argument(
         "--regions",
         default=os.environ.get("SALESFLOW_CALLER_REGIONS", "*"),
         help="comma-separated regions the caller may see (default: * )",
     )
+
+
+CALLER_ROLES = tuple(role.value for role in Role if role is not Role.SYSTEM)
+
+
+def _role(value: str) -> str:
+    """A caller role, in any case. Also applied to the default from SALESFLOW_CALLER_ROLE,
+    which argparse's choices would let through unchecked."""
+    role = value.strip().lower()
+    if role not in CALLER_ROLES:
+        raise argparse.ArgumentTypeError(
+            f"unknown role {value!r} (from --role or SALESFLOW_CALLER_ROLE); "
+            f"one of {', '.join(CALLER_ROLES)}"
+        )
+    return role
 
 
 def caller_from_options(options) -> Caller:
