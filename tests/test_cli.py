@@ -149,3 +149,58 @@ def test_notification_routes_are_imported_from_a_csv(database_url, monkeypatch, 
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+
+
+@pytest.fixture
+def quiet_main():
+    """main() as a user runs it; the logging it configures is the session's again after."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield main
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_a_folder_given_as_a_file_is_a_message_not_a_traceback(quiet_main, tmp_path, capsys):
+    assert quiet_main(["team", "import", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot read team file: {tmp_path} is a folder; name a CSV file" in err
+    assert "Traceback" not in err
+
+    assert quiet_main(["routes", "import", str(tmp_path)]) == 2
+    assert "cannot read routes" in capsys.readouterr().err
+
+
+def test_a_database_that_does_not_answer_is_named_without_its_password(
+    quiet_main, monkeypatch, capsys
+):
+    from salesflow.core.servers import free_port
+
+    port = free_port()  # nothing listens there
+    monkeypatch.setenv("SALESFLOW_DATABASE_URL", f"postgresql://sales:s3cret@127.0.0.1:{port}/x")
+    assert quiet_main(["db", "upgrade"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot reach the database at postgresql://sales:***@127.0.0.1:{port}/x: " in err
+    assert "s3cret" not in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `| head` that has already exited
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-m", "salesflow.cli.main", "template", "presets"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert finished.returncode == 141
+    assert finished.stderr == ""

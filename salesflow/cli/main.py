@@ -52,6 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(options.handler(options, settings))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader left early (`salesflow ... | head`): stop quietly, as Unix tools do,
+        # and keep the interpreter's final flush from complaining about the pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -289,17 +294,33 @@ async def _up(options, settings: Settings) -> int:
     return 0
 
 
-async def _db(options, settings: Settings) -> int:
+async def _migrated(settings: Settings) -> bool:
+    """Brings the configured database to the newest schema; False, after saying why, when
+    it cannot be reached."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     from salesflow.core.migrate import upgrade
 
-    await asyncio.to_thread(upgrade, settings.database_url)
+    try:
+        await asyncio.to_thread(upgrade, settings.database_url)
+    except (OperationalError, InterfaceError) as error:
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        print(f"salesflow: cannot reach the database at {shown}: {reason}", file=sys.stderr)
+        return False
+    return True
+
+
+async def _db(options, settings: Settings) -> int:
+    if not await _migrated(settings):
+        return 1
     print("database is at the newest schema")
     return 0
 
 
 async def _team(options, settings: Settings) -> int:
     from salesflow.core.db import create_engine, session_factory
-    from salesflow.core.migrate import upgrade
     from salesflow.replay.export import ExportError, read_team_file
     from services.pipeline.directory import upsert_team
 
@@ -308,7 +329,8 @@ async def _team(options, settings: Settings) -> int:
     except ExportError as error:
         print(f"salesflow: cannot read team file: {error}", file=sys.stderr)
         return 2
-    await asyncio.to_thread(upgrade, settings.database_url)
+    if not await _migrated(settings):
+        return 1
     engine = create_engine(settings.database_url)
     try:
         written = await upsert_team(session_factory(engine), team.values())
@@ -324,15 +346,15 @@ async def _team(options, settings: Settings) -> int:
 
 async def _routes(options, settings: Settings) -> int:
     from salesflow.core.db import create_engine, session_factory
-    from salesflow.core.migrate import upgrade
     from services.notifications.routes import RouteError, read_route_file, save_routes
 
     try:
         rows = read_route_file(options.file)
-    except (OSError, RouteError) as error:
+    except (OSError, UnicodeDecodeError, RouteError) as error:
         print(f"salesflow: cannot read routes: {error}", file=sys.stderr)
         return 2
-    await asyncio.to_thread(upgrade, settings.database_url)
+    if not await _migrated(settings):
+        return 1
     engine = create_engine(settings.database_url)
     try:
         written = await save_routes(session_factory(engine), rows)

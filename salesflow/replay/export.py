@@ -315,7 +315,13 @@ def _rows(path: Path, required: tuple[str, ...]):
     """
     if not path.exists():
         raise ExportError(f"missing file {path}")
-    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+    if path.is_dir():
+        raise ExportError(f"{path} is a folder; name a CSV file")
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig", errors="surrogateescape")
+    except OSError as error:
+        raise ExportError(f"cannot open {path}: {error.strerror or error}") from error
+    with handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
         missing = [column for column in required if column not in header]
