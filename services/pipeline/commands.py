@@ -17,7 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -90,6 +92,17 @@ class StartResult:
     already_running: bool
 
 
+class PipelineClosed(FailedPrecondition):
+    """The opportunity's pipeline has ended (won or lost); it never starts again."""
+
+    def __init__(self, opportunity_id: str, outcome: str) -> None:
+        super().__init__(
+            f"pipeline {opportunity_id!r} is closed ({outcome}); a won or lost opportunity "
+            "never starts again"
+        )
+        self.outcome = outcome
+
+
 class PipelineCommands:
     def __init__(
         self,
@@ -134,7 +147,10 @@ class PipelineCommands:
             raise InvalidArgument("rep_id", f"{rep_id} is a {rep.role}, not a rep")
         caller.require_region(rep.region)
         if caller.role is Role.REP and caller.id != rep_id:
-            raise InvalidArgument("rep_id", "a rep starts pipelines only for themself")
+            raise PermissionDenied(
+                f"{caller.id} may not start a pipeline for {rep_id}: a rep starts pipelines "
+                "only for themself"
+            )
         # The latest version now; the pipeline keeps it whatever is saved later.
         template = await self._template_lookup(template_id)
         director_id = await self._director_of(rep.region)
@@ -163,6 +179,9 @@ class PipelineCommands:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
+            outcome = await self._closed_outcome(workflow_id)
+            if outcome:
+                raise PipelineClosed(opportunity_id, outcome) from None
             return StartResult(workflow_id=workflow_id, already_running=True)
 
         if caller.role is not Role.SYSTEM:
@@ -360,6 +379,21 @@ class PipelineCommands:
                 f"pipeline {opportunity_id!r} is closed ({snapshot.outcome}); it takes no changes"
             )
         return handle
+
+    async def _closed_outcome(self, workflow_id: str) -> str:
+        """How the opportunity's pipeline ended ("won", "lost", ...); "" while it runs."""
+        handle = self._temporal.get_workflow_handle(workflow_id)
+        try:
+            description = await handle.describe(rpc_timeout=WORKER_ANSWER_TIMEOUT)
+        except RPCError as error:
+            raise _translated_rpc_error(error, workflow_id) from error
+        if description.status in (None, WorkflowExecutionStatus.RUNNING):
+            return ""
+        try:
+            return (await self._query(handle)).outcome
+        except (RPCError, Unavailable, WorkflowQueryFailedError):
+            # No worker to answer for the closed run: its Temporal status says enough.
+            return description.status.name.lower()
 
     async def _query(self, handle: WorkflowHandle) -> PipelineSnapshot:
         try:
