@@ -204,3 +204,22 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path):
         os.close(write_end)
     assert finished.returncode == 141
     assert finished.stderr == ""
+
+
+def test_paused_so_far_counts_the_pause_in_force(capsys):
+    from salesflow.cli.pipelines import print_state
+    from salesflow.pipeline.v1 import pipeline_pb2
+
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    state = pipeline_pb2.PipelineState(
+        opportunity_id="P-1", current_action="appointment", outcome="open"
+    )
+    action = state.actions.add(
+        key="appointment", status="open", paused=True, pause_reason="board", paused_seconds=1800
+    )
+    action.started_at.FromDatetime(now - timedelta(hours=5))
+    action.paused_since.FromDatetime(now - timedelta(minutes=90))
+
+    print_state(state, now=now)
+    # 0.5 h of finished pauses and 1.5 h of the one in force.
+    assert "(paused: board; paused so far 2.00 h)" in capsys.readouterr().out

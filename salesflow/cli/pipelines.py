@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -351,7 +352,16 @@ def _describe_evidence(evidence: evidence_pb2.Evidence) -> str:
     )
 
 
-def print_state(state: pipeline_pb2.PipelineState) -> None:
+def paused_so_far(action: pipeline_pb2.ActionState, *, now: datetime | None = None) -> float:
+    """Seconds the action has been paused: its finished pauses and the one in force."""
+    seconds = action.paused_seconds
+    if action.paused and action.HasField("paused_since"):
+        began = action.paused_since.ToDatetime(tzinfo=UTC)
+        seconds += max(0.0, ((now or datetime.now(UTC)) - began).total_seconds())
+    return seconds
+
+
+def print_state(state: pipeline_pb2.PipelineState, *, now: datetime | None = None) -> None:
     print(f"{state.opportunity_id}  rep {state.rep_id} ({state.region})  outcome {state.outcome}")
     print(f"  template {state.template_id} v{state.template_version}")
     current = next((a for a in state.actions if a.key == state.current_action), None)
@@ -360,7 +370,7 @@ def print_state(state: pipeline_pb2.PipelineState) -> None:
         status = f"paused: {current.pause_reason}" if current.paused else "running"
         print(
             f"  at {current.key} since {since} ({status}; "
-            f"paused so far {current.paused_seconds / 3600:.2f} h)"
+            f"paused so far {paused_so_far(current, now=now) / 3600:.2f} h)"
         )
     for action in state.actions:
         flag = " OVERDUE" if action.overdue else ""

@@ -64,6 +64,7 @@ def snapshot_to_proto(snapshot: PipelineSnapshot, workflow_id: str) -> pipeline_
         _timestamp(item, "started_at", action.started_at)
         _timestamp(item, "completed_at", action.completed_at)
         _timestamp(item, "due_at", action.due_at)
+        _timestamp(item, "paused_since", action.paused_since)
     for deadline in snapshot.deadlines:
         item = state.deadlines.add(key=deadline.key, fired=deadline.fired)
         _timestamp(item, "at", deadline.at)

@@ -182,6 +182,9 @@ class ActionSnapshot:
     pause_reason: str = ""
     # Seconds the action has spent paused so far (finished pauses only).
     paused_seconds: float = 0
+    # When the pause in force began; None while the action's clocks run. A reader adds
+    # the time since then to paused_seconds for the pause so far.
+    paused_since: datetime | None = None
 
 
 @dataclass

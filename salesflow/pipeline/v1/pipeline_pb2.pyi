@@ -142,7 +142,7 @@ class GetPipelineRequest(_message.Message):
     def __init__(self, opportunity_id: _Optional[str] = ...) -> None: ...
 
 class ActionState(_message.Message):
-    __slots__ = ("key", "name", "name_zh", "status", "started_at", "completed_at", "due_at", "overdue", "escalations", "paused", "pause_reason", "paused_seconds", "warned")
+    __slots__ = ("key", "name", "name_zh", "status", "started_at", "completed_at", "due_at", "overdue", "escalations", "paused", "pause_reason", "paused_seconds", "warned", "paused_since")
     KEY_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     NAME_ZH_FIELD_NUMBER: _ClassVar[int]
@@ -156,6 +156,7 @@ class ActionState(_message.Message):
     PAUSE_REASON_FIELD_NUMBER: _ClassVar[int]
     PAUSED_SECONDS_FIELD_NUMBER: _ClassVar[int]
     WARNED_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_SINCE_FIELD_NUMBER: _ClassVar[int]
     key: str
     name: str
     name_zh: str
@@ -169,7 +170,8 @@ class ActionState(_message.Message):
     pause_reason: str
     paused_seconds: float
     warned: bool
-    def __init__(self, key: _Optional[str] = ..., name: _Optional[str] = ..., name_zh: _Optional[str] = ..., status: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue: _Optional[bool] = ..., escalations: _Optional[int] = ..., paused: _Optional[bool] = ..., pause_reason: _Optional[str] = ..., paused_seconds: _Optional[float] = ..., warned: _Optional[bool] = ...) -> None: ...
+    paused_since: _timestamp_pb2.Timestamp
+    def __init__(self, key: _Optional[str] = ..., name: _Optional[str] = ..., name_zh: _Optional[str] = ..., status: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue: _Optional[bool] = ..., escalations: _Optional[int] = ..., paused: _Optional[bool] = ..., pause_reason: _Optional[str] = ..., paused_seconds: _Optional[float] = ..., warned: _Optional[bool] = ..., paused_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Deadline(_message.Message):
     __slots__ = ("key", "at", "fired")
