@@ -223,3 +223,41 @@ def test_paused_so_far_counts_the_pause_in_force(capsys):
     print_state(state, now=now)
     # 0.5 h of finished pauses and 1.5 h of the one in force.
     assert "(paused: board; paused so far 2.00 h)" in capsys.readouterr().out
+
+
+async def test_evidence_upload_and_list_show_flags_and_an_assumed_offset(cli, capsys, tmp_path):
+    import io
+
+    from PIL import ExifTags, Image
+
+    for opportunity in ("CLI-F1", "CLI-F2"):
+        assert await cli("pipeline", "start", opportunity, "--rep", "Cleo Cli", *REP) == 0
+    capsys.readouterr()
+
+    # A camera that wrote no offset, and a digitised time an hour off the original.
+    tags = Image.Exif()
+    tags[ExifTags.Base.ImageDescription] = uuid.uuid4().hex
+    tags[ExifTags.IFD.Exif] = {
+        ExifTags.Base.DateTimeOriginal: "2024:03:05 14:30:00",
+        ExifTags.Base.DateTimeDigitized: "2024:03:05 15:30:00",
+    }
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 20, 30)).save(buffer, "JPEG", exif=tags)
+    photo = tmp_path / "site.jpg"
+    photo.write_bytes(buffer.getvalue())
+
+    upload = ["evidence", "upload", str(photo), "--action", "appointment", "--kind", "photo"]
+    assert await cli(*upload, "--opportunity", "CLI-F1", *REP) == 0
+    first = capsys.readouterr().err
+    assert "captured 2024-03-05T06:30:00Z (offset assumed)" in first
+    assert "FLAGGED, never counts: exif_dates_conflict" in first
+
+    # The same bytes for another customer's opportunity.
+    assert await cli(*upload, "--opportunity", "CLI-F2", *REP) == 0
+    second = capsys.readouterr().err
+    assert "reused_elsewhere (first recorded for CLI-F1)" in second
+
+    assert await cli("evidence", "list", "CLI-F2", *REP) == 0
+    listed = capsys.readouterr().out
+    assert "(offset assumed)" in listed
+    assert "FLAGGED, never counts:" in listed and "reused_elsewhere" in listed

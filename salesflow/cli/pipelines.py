@@ -346,10 +346,22 @@ def _describe_evidence(evidence: evidence_pb2.Evidence) -> str:
         if evidence.HasField("captured_at")
         else "no time"
     )
-    return (
+    if evidence.capture_offset_assumed:
+        # The camera wrote no offset: the stored time assumes the company's zone.
+        captured += " (offset assumed)"
+    described = (
         f"{evidence.action_key}/{evidence.kind} {evidence.filename} {evidence.content_type} "
         f"{evidence.size_bytes} bytes, captured {captured}, uploaded by {evidence.uploaded_by}"
     )
+    flags = []
+    for flag in evidence.flags:
+        if flag == "reused_elsewhere" and evidence.reused_from_opportunity_ids:
+            earlier = ", ".join(evidence.reused_from_opportunity_ids)
+            flag = f"{flag} (first recorded for {earlier})"
+        flags.append(flag)
+    if flags:
+        described += f"; FLAGGED, never counts: {', '.join(flags)}"
+    return described
 
 
 def paused_so_far(action: pipeline_pb2.ActionState, *, now: datetime | None = None) -> float:
