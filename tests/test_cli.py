@@ -261,3 +261,21 @@ async def test_evidence_upload_and_list_show_flags_and_an_assumed_offset(cli, ca
     listed = capsys.readouterr().out
     assert "(offset assumed)" in listed
     assert "FLAGGED, never counts:" in listed and "reused_elsewhere" in listed
+
+
+def test_template_times_carry_a_numeric_offset_not_an_ambiguous_zone_name():
+    from zoneinfo import ZoneInfo
+
+    from salesflow.cli.templates import _local, local_time
+    from salesflow.templates.v1 import templates_pb2
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert local_time(datetime(2026, 12, 7, 10, tzinfo=UTC).astimezone(shanghai)) == (
+        "2026-12-07 18:00 +08:00"
+    )
+    deadline = templates_pb2.DeadlineChange(key="due")
+    deadline.before.FromDatetime(datetime(2026, 12, 7, 10, tzinfo=UTC))
+    assert _local(deadline, "before", shanghai) == "2026-12-07 18:00 +08:00"
+    assert _local(deadline, "after", shanghai) == "none"
+    berlin = datetime(2026, 7, 1, 10, tzinfo=UTC).astimezone(ZoneInfo("Europe/Berlin"))
+    assert local_time(berlin) == "2026-07-01 12:00 +02:00"

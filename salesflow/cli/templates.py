@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -269,7 +269,7 @@ async def _versions(options, settings: Settings) -> int:
             saved = row.created_at.ToDatetime(tzinfo=UTC).astimezone(ZoneInfo(settings.timezone))
             comment = f"  {row.comment}" if row.comment else ""
             print(
-                f"{row.template_id} v{row.version}  {saved:%Y-%m-%d %H:%M %Z}  {row.created_by}  "
+                f"{row.template_id} v{row.version}  {local_time(saved)}  {row.created_by}  "
                 f"{len(row.action_keys)} actions  {row.sha256[:12]}{comment}"
             )
         return 0
@@ -401,8 +401,14 @@ async def _preview(options, settings: Settings) -> int:
 def _local(deadline, field: str, zone: ZoneInfo) -> str:
     if not deadline.HasField(field):
         return "none"
-    moment = getattr(deadline, field).ToDatetime(tzinfo=UTC).astimezone(zone)
-    return f"{moment:%Y-%m-%d %H:%M %Z}"
+    return local_time(getattr(deadline, field).ToDatetime(tzinfo=UTC).astimezone(zone))
+
+
+def local_time(moment: datetime) -> str:
+    """2026-12-07 18:00 +08:00: the numeric offset, as zone abbreviations are ambiguous
+    (CST is China, US Central and Cuba standard time)."""
+    offset = moment.strftime("%z")
+    return f"{moment:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
 
 
 async def _migrate(options, settings: Settings) -> int:

@@ -255,6 +255,41 @@ async def test_every_call_answers_a_precise_status(client_for, templates, open_c
             ),
             grpc.StatusCode.INVALID_ARGUMENT,
         ),
+        # Unknown templates and versions are NOT_FOUND, never an empty answer.
+        (
+            reader.ListTemplateUsage(templates_pb2.ListTemplateUsageRequest(template_id="no-such")),
+            grpc.StatusCode.NOT_FOUND,
+        ),
+        (
+            reader.PreviewMigration(
+                templates_pb2.MigrationRequest(template_id="no-such", to_version=1, from_version=1)
+            ),
+            grpc.StatusCode.NOT_FOUND,
+        ),
+        (
+            reader.PreviewMigration(
+                templates_pb2.MigrationRequest(
+                    template_id=template_id, to_version=5, from_version=1
+                )
+            ),
+            grpc.StatusCode.NOT_FOUND,
+        ),
+        (
+            reader.PreviewMigration(
+                templates_pb2.MigrationRequest(
+                    template_id=template_id, to_version=1, from_version=7
+                )
+            ),
+            grpc.StatusCode.NOT_FOUND,
+        ),
+        (
+            client_for(SALES_OPS).MigratePipelines(
+                templates_pb2.MigrationRequest(
+                    template_id="no-such", to_version=1, opportunity_ids=["X1"]
+                )
+            ),
+            grpc.StatusCode.NOT_FOUND,
+        ),
     ]
     for call, code in cases:
         assert (await refused(call)).code() == code
