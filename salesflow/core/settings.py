@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from salesflow.core.zones import is_iana_zone
+
 DEFAULT_HOME = Path(os.environ.get("SALESFLOW_HOME", Path.home() / ".salesflow"))
 
 
@@ -262,12 +264,11 @@ class Settings:
             raise SettingsError(f"SALESFLOW_DATABASE_URL is not a URL: {self.database_url!r}")
         _check_nats_url(self.nats_url)
         _check_host_port("SALESFLOW_TEMPORAL_ADDRESS", self.temporal_address)
-        try:
-            from zoneinfo import ZoneInfo
-
-            ZoneInfo(self.timezone)
-        except Exception as error:
-            raise SettingsError(f"SALESFLOW_TIMEZONE is unknown: {self.timezone!r}") from error
+        if not is_iana_zone(self.timezone):
+            raise SettingsError(
+                f"SALESFLOW_TIMEZONE must be an IANA zone (e.g. Asia/Shanghai), got "
+                f"{self.timezone!r}"
+            )
 
     def target(self, service: str) -> str:
         """host:port where a client reaches one of our gRPC services."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from workflows.pipeline.deadlines import valid_zone
+from salesflow.core.zones import is_iana_zone
 
 logger = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ def _read_team(path: Path) -> tuple[dict[str, TeamMember], list[Rejection]]:
             rejections.append(Rejection(row_number, rep_id, "duplicate_sales_agent"))
             continue
         time_zone = row.get(TIME_ZONE_COLUMN)
-        if time_zone and not valid_zone(time_zone):
+        if time_zone and not is_iana_zone(time_zone):
             rejections.append(Rejection(row_number, rep_id, f"unknown_time_zone: {time_zone}"))
             continue
         director_id = (row.get(DIRECTOR_COLUMN) or "").strip()

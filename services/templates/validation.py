@@ -35,9 +35,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from salesflow.calendars import resolve_calendar
+from salesflow.core.zones import is_iana_zone
 from services.templates.problems import Problem
 from services.templates.yaml_format import FIELD_ORDER, read_template
 from workflows.pipeline.template import (
@@ -267,12 +267,11 @@ def _check_calendars(add, calendars: tuple[CalendarSpec, ...]) -> set[str]:
 
 
 def _check_calendar(add, path: str, calendar: CalendarSpec) -> None:
-    try:
-        if not calendar.time_zone:
-            raise ZoneInfoNotFoundError
-        ZoneInfo(calendar.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        add(f"{path}.time_zone", f"unknown time zone {calendar.time_zone!r} (e.g. Asia/Shanghai)")
+    if not is_iana_zone(calendar.time_zone):
+        add(
+            f"{path}.time_zone",
+            f"unknown time zone {calendar.time_zone!r} (an IANA zone, e.g. Asia/Shanghai)",
+        )
 
     if not calendar.working_hours:
         add(f"{path}.working_hours", "a calendar needs at least one working period")

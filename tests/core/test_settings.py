@@ -26,6 +26,8 @@ from salesflow.core.settings import Settings, SettingsError
         ("SALESFLOW_TEMPORAL_ADDRESS", "temporal:72333", "host:port"),
         ("SALESFLOW_TEMPORAL_ADDRESS", ":7233", "host:port"),
         ("SALESFLOW_SEARCH_ATTRIBUTES", "yes", "1 (on), 0 or empty (off)"),
+        ("SALESFLOW_TIMEZONE", "localtime", "an IANA zone"),
+        ("SALESFLOW_TIMEZONE", "Factory", "an IANA zone"),
     ],
 )
 def test_malformed_values_are_refused_naming_the_variable(variable, value, words):

@@ -319,3 +319,14 @@ def test_validate_applies_the_size_limit_import_applies(tmp_path):
     refused = salesflow_cli("template", "validate", "big.yaml", cwd=tmp_path)
     assert refused.returncode == 1
     assert "at most 1048576 (1 MiB)" in refused.stdout
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Factory", "posixrules", "posix/Asia/Shanghai"])
+def test_a_calendar_zone_must_be_an_iana_zone(zone):
+    checked = check_template_text(
+        f"id: z\nname: Z\ncalendars:\n  - {{id: default, time_zone: {zone}}}\n"
+        "actions:\n  - {key: a, name: A, name_zh: 甲}\n"
+    )
+    assert [str(problem) for problem in checked.problems] == [
+        f"calendars[0].time_zone: unknown time zone {zone!r} (an IANA zone, e.g. Asia/Shanghai)"
+    ]
