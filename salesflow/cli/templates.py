@@ -119,12 +119,24 @@ async def _validate(options, settings: Settings) -> int:
     if checked.ok:
         template = checked.template
         print(f"{options.file}: valid template {template.template_id!r}")
-        print(f"  {len(template.actions)} actions: {' -> '.join(template.action_keys)}")
+        print(f"  {len(template.actions)} actions: {action_path(template.action_keys)}")
         return 0
     print(f"{options.file}: {len(checked.problems)} problem(s); nothing would be saved")
     for problem in checked.problems:
         print(f"  {problem}")
     return 1
+
+
+SHOWN_ACTION_KEYS = 30
+
+
+def action_path(keys) -> str:
+    """appointment -> ... -> contract_archive, cut after SHOWN_ACTION_KEYS keys."""
+    keys = list(keys)
+    shown = " -> ".join(keys[:SHOWN_ACTION_KEYS])
+    if len(keys) > SHOWN_ACTION_KEYS:
+        shown += f" -> … and {len(keys) - SHOWN_ACTION_KEYS} more"
+    return shown
 
 
 def _read(path: Path) -> str | None:
@@ -243,7 +255,7 @@ async def _import(options, settings: Settings) -> int:
                 f"unchanged: {version.template_id} version {version.version} has this content; "
                 "nothing new saved"
             )
-        print(f"  actions: {' -> '.join(version.action_keys)}")
+        print(f"  actions: {action_path(version.action_keys)}")
         return 0
 
     return await _call(options, settings, call)

@@ -115,7 +115,8 @@ def check_template_text(text: str) -> CheckedTemplate:
         problem
         for problem in validate_template(template)
         if not any(
-            _within(problem.path, known.path) or problem.follows_from == known.path
+            _within(problem.path, known.path)
+            or (problem.follows_from and problem.follows_from == known.path)
             for known in shape_problems
         )
     ]

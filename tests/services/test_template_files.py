@@ -330,3 +330,36 @@ def test_a_calendar_zone_must_be_an_iana_zone(zone):
     assert [str(problem) for problem in checked.problems] == [
         f"calendars[0].time_zone: unknown time zone {zone!r} (an IANA zone, e.g. Asia/Shanghai)"
     ]
+
+
+def test_a_key_written_twice_is_listed_with_every_other_problem():
+    checked = check_template_text(
+        "id: twice\nid: again\nname: Twice\nbogus: 1\nactions:\n"
+        "  - {key: a, name: A, name_zh: 甲, key: b}\n"
+        "  - {key: Bad, name: B, name_zh: 乙}\n"
+    )
+    found = [str(problem) for problem in checked.problems]
+    assert not checked.ok
+    assert found[:2] == [
+        "line 2, column 1: field 'id' is written twice in one mapping; "
+        "the second would silently win",
+        "line 6, column 35: field 'key' is written twice in one mapping; "
+        "the second would silently win",
+    ]
+    assert any(line.startswith("actions[1].key: 'Bad' is not a valid key") for line in found)
+    assert any(line.startswith("bogus: unknown field") for line in found)
+
+
+def test_validate_cuts_a_long_action_list(tmp_path):
+    from salesflow.cli.templates import action_path
+
+    assert action_path(["a", "b"]) == "a -> b"
+    keys = [f"step_{n}" for n in range(45)]
+    assert action_path(keys).endswith("step_29 -> … and 15 more")
+
+    actions = "".join(f"  - {{key: {key}, name: S, name_zh: 步}}\n" for key in keys)
+    (tmp_path / "long.yaml").write_text(f"id: long\nname: Long\nactions:\n{actions}")
+    valid = salesflow_cli("template", "validate", "long.yaml", cwd=tmp_path)
+    assert valid.returncode == 0, valid.stderr
+    assert "45 actions: step_0 -> step_1 -> " in valid.stdout
+    assert "step_30" not in valid.stdout and "… and 15 more" in valid.stdout
