@@ -318,3 +318,54 @@ async def test_a_diff_compares_two_versions_or_a_draft_with_the_latest(client_fo
     )
     assert (against_latest.from_version, against_latest.to_version) == (2, 0)
     assert list(against_latest.lines) == ["~ action cold_chain_plan: points.completion 8 -> 10"]
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+@pytest.mark.parametrize("change", ["update", "delete"])
+async def test_the_database_refuses_to_change_or_delete_a_saved_version(
+    client_for, database_url, tmp_path, backend, change
+):
+    from sqlalchemy import create_engine, delete, insert, update
+    from sqlalchemy.exc import DBAPIError
+
+    from salesflow.core.db import sync_url, utcnow
+    from salesflow.core.migrate import upgrade
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'templates.db'}"
+        upgrade(url)
+    else:
+        url = database_url
+    template_id = new_template_id()
+    engine = create_engine(sync_url(url))
+    table = TemplateVersion.__table__
+    row = (table.c.template_id == template_id) & (table.c.version == 1)
+    statement = (
+        update(table).where(row).values(comment="rewritten")
+        if change == "update"
+        else delete(table).where(row)
+    )
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(table).values(
+                    template_id=template_id,
+                    version=1,
+                    name="Saved",
+                    body="{}",
+                    yaml_source="",
+                    sha256="0" * 64,
+                    action_keys="a",
+                    created_at=utcnow(),
+                    created_by="Sam Ops",
+                    comment="first",
+                )
+            )
+        with pytest.raises(DBAPIError, match="template versions are immutable"):
+            with engine.begin() as connection:
+                connection.execute(statement)
+        with engine.connect() as connection:
+            kept = connection.execute(select(table.c.comment).where(row)).scalar_one()
+        assert kept == "first"
+    finally:
+        engine.dispose()
