@@ -256,9 +256,32 @@ async def _import(options, settings: Settings) -> int:
                 "nothing new saved"
             )
         print(f"  actions: {action_path(version.action_keys)}")
+        for line in coverage_lines(imported.calendars):
+            print(f"  {line}")
         return 0
 
     return await _call(options, settings, call)
+
+
+def coverage_lines(calendars) -> list[str]:
+    """What each calendar's holidays cover, and which years still lack make-up workdays."""
+    lines = []
+    for calendar in calendars:
+        years = list(calendar.resolved_years)
+        lines.append(
+            f"calendar {calendar.calendar_id} ({calendar.country}): holidays and make-up "
+            f"working days resolved for {years[0]}-{years[-1]}; after {years[-1]} only "
+            "weekends count"
+        )
+        missing = list(calendar.years_without_makeup_workdays)
+        if missing:
+            publisher = "the State Council" if calendar.country == "CN" else "the government"
+            lines.append(
+                f"warning: {', '.join(map(str, missing))}: no make-up working days known yet "
+                f"(holidays {calendar.holidays_version}) — re-import when {publisher} "
+                "publishes the schedule"
+            )
+    return lines
 
 
 async def _versions(options, settings: Settings) -> int:

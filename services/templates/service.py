@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from salesflow.calendars import CalendarCoverage
 from salesflow.core.caller import Caller, Role
 from salesflow.core.errors import InvalidArgument, require
 from salesflow.core.rpc import rpc
@@ -41,6 +42,16 @@ def version_message(stored: StoredVersion) -> templates_pb2.TemplateVersion:
         created_at=timestamp(stored.created_at),
         created_by=stored.created_by,
         comment=stored.comment,
+    )
+
+
+def coverage_message(coverage: CalendarCoverage) -> templates_pb2.CalendarCoverage:
+    return templates_pb2.CalendarCoverage(
+        calendar_id=coverage.calendar_id,
+        country=coverage.country,
+        resolved_years=coverage.years,
+        years_without_makeup_workdays=coverage.years_without_workdays,
+        holidays_version=coverage.holidays_version,
     )
 
 
@@ -106,7 +117,9 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
         except TemplateRejected as error:
             raise rejected(template_id, error.problems) from error
         return templates_pb2.ImportTemplateResponse(
-            version=version_message(result.version), created=result.created
+            version=version_message(result.version),
+            created=result.created,
+            calendars=[coverage_message(item) for item in result.coverage],
         )
 
     @rpc

@@ -110,6 +110,14 @@ async def test_each_import_is_a_new_version_and_the_same_content_again_is_not(
     assert again.version.sha256 == second.version.sha256 != first.version.sha256
     assert "cold_chain_plan" in first.version.action_keys
     assert first.version.created_by == SALES_OPS.id and first.version.comment == "start"
+    # What the saved calendar knows: the years resolved around now (and which of them
+    # still lack the State Council's make-up working days).
+    [calendar] = first.calendars
+    years = list(calendar.resolved_years)
+    assert (calendar.calendar_id, calendar.country) == ("default", "CN")
+    assert len(years) == 4 and years == list(range(years[0], years[0] + 4))
+    assert set(calendar.years_without_makeup_workdays) <= set(years)
+    assert again.calendars == first.calendars
 
     listed = await client_for(REP).ListVersions(
         templates_pb2.ListVersionsRequest(template_id=template_id)
