@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 import holidays
@@ -62,6 +62,34 @@ def resolve_calendar(spec: CalendarSpec, years: Iterable[int]) -> CalendarSpec:
         workdays=tuple(day.isoformat() for day in sorted(workdays)),
         resolved_years=tuple(wanted),
     )
+
+
+@dataclass(frozen=True)
+class CalendarCoverage:
+    """What a saved calendar knows of its country's days, for the person importing it."""
+
+    calendar_id: str
+    country: str
+    # The years holidays and make-up working days were resolved for; after the last one a
+    # running pipeline counts weekends only.
+    years: tuple[int, ...]
+    # Resolved years the package knows no make-up working day (调休) for, in a country that
+    # has them: their schedule is usually published late in the year before.
+    years_without_workdays: tuple[int, ...]
+    holidays_version: str = holidays.__version__
+
+
+def calendar_coverage(spec: CalendarSpec) -> CalendarCoverage | None:
+    """The coverage of a resolved calendar; None when it names no holiday country."""
+    country = spec.holiday_country.strip().upper()
+    if not country or not spec.resolved_years:
+        return None
+    years = tuple(spec.resolved_years)
+    table = _country_holidays(country, list(years), spec.calendar_id)
+    known = {day.year for day in getattr(table, "weekend_workdays", ())}
+    # A country whose package lists no make-up day at all simply has none (most do not).
+    missing = tuple(year for year in years if year not in known) if known else ()
+    return CalendarCoverage(spec.calendar_id, country, years, missing)
 
 
 def _country_holidays(country: str, years: list[int], calendar_id: str):

@@ -10,6 +10,7 @@ The CLI's demo, replay and up commands run on it; tests use it for end-to-end ru
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import shutil
@@ -29,13 +30,15 @@ from salesflow.core.migrate import upgrade
 from salesflow.core.servers import (
     NatsServer,
     free_port,
+    port_is_free,
     start_dev_server_environment,
     start_time_skipping_environment,
+    wait_for_port_free,
 )
 from salesflow.core.service import RunningService, ServiceDeps
-from salesflow.core.settings import Settings
+from salesflow.core.settings import SERVICES, Settings
 from workflows.pipeline.workflow import SEARCH_ATTRIBUTE_TYPES
-from workflows.worker import build_worker
+from workflows.worker import build_worker, running
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +77,86 @@ async def port_answers(host: str, port: int) -> bool:
     return True
 
 
+class StackConflict(Exception):
+    """The stack cannot start: something else holds a port or the state folder it needs."""
+
+
+def _process_runs(pid: int, program: str) -> bool:
+    """Whether pid is alive and (where /proc tells) runs program, not a reused pid."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True
+    return program.encode() in command_line
+
+
+class StateDirClaim:
+    """One `salesflow up` per state folder, and never beside a nats-server still on its store.
+
+    `up.lock` in the folder is locked (flock) while the stack runs, so the claim ends
+    with the process however it ends; it names the pids of the stack and of its
+    nats-server, so a server left running by a stack that died is found too.
+    """
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self.path = state_dir / "up.lock"
+        self._file = None
+        self._pids: dict[str, int] = {}
+
+    def acquire(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = self._recorded().get("up", "?")
+            handle.close()
+            raise StackConflict(
+                f"another salesflow up (pid {owner}) is running on {self.state_dir}; stop it, "
+                "or set SALESFLOW_HOME to another folder"
+            ) from None
+        nats = self._recorded().get("nats-server")
+        if nats and _process_runs(int(nats), "nats-server"):
+            handle.close()
+            raise StackConflict(
+                f"a nats-server (pid {nats}) left by an earlier salesflow up still uses "
+                f"{self.state_dir / 'nats'}; stop it (kill {nats}), or set SALESFLOW_HOME to "
+                "another folder"
+            )
+        self._file = handle
+        self.record(up=os.getpid())
+
+    def record(self, **pids: int | None) -> None:
+        """Writes the pids of this stack's processes (up, nats-server) into the lock file."""
+        self._pids.update({name.replace("_", "-"): pid for name, pid in pids.items() if pid})
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.write("".join(f"{name} {pid}\n" for name, pid in self._pids.items()))
+        self._file.flush()
+
+    def release(self) -> None:
+        if self._file is None:
+            return
+        self._file.seek(0)
+        self._file.truncate()
+        self._file.close()
+        self._file = None
+
+    def _recorded(self) -> dict[str, str]:
+        try:
+            lines = self.path.read_text().splitlines()
+        except OSError:
+            return {}
+        return dict(line.split(" ", 1) for line in lines if " " in line)
+
+
 class TemporalMode(StrEnum):
     TIME_SKIPPING = "time-skipping"
     DEV_SERVER = "dev-server"
@@ -109,6 +192,7 @@ class Stack:
     worker: Worker | None = None
     services: dict[str, RunningService] = field(default_factory=dict)
     nats: NatsServer | None = None
+    claim: StateDirClaim | None = None
     _exit: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def __aenter__(self) -> Stack:
@@ -140,6 +224,11 @@ class Stack:
         from services.templates.server import serve as serve_templates
         from services.ticketing.server import serve as serve_ticketing
 
+        # Refuse before touching anything when the ports or the state folder are taken:
+        # the Temporal dev server would otherwise join the server already on its port.
+        self._claim_state_dir()
+        self._check_ports()
+
         # The database first: nothing runs on a schema that is not migrated.
         await asyncio.to_thread(upgrade, self.settings.database_url)
         self.engine = create_engine(self.settings.database_url)
@@ -157,7 +246,7 @@ class Stack:
             await self._start_worker_process()
         else:
             self.worker = build_worker(self.temporal, self.bus, task_queue=self.settings.task_queue)
-            await self._exit.enter_async_context(self.worker)
+            await self._exit.enter_async_context(running(self.worker))
 
         deps = ServiceDeps(self.settings, self.sessions, self.bus, self.temporal)
         ports = self._ports()
@@ -225,21 +314,52 @@ class Stack:
         logger.info("worker process started pid=%s", process.pid)
 
     def _ports(self) -> dict[str, int]:
-        names = (
-            "pipeline",
-            "evidence",
-            "points",
-            "ticketing",
-            "templates",
-            "notifications",
-            "analytics",
-        )
         if self.options.fixed_ports:
-            return {name: getattr(self.settings, f"{name}_port") for name in names}
+            return {name: getattr(self.settings, f"{name}_port") for name in SERVICES}
         # Chosen before any service starts: evidence and pipeline each need the other's
         # address (evidence asks the pipeline service who may see a pipeline's files), and
         # the pipeline service asks analytics for strategy suggestions.
-        return {name: free_port() for name in names}
+        return {name: free_port() for name in SERVICES}
+
+    def _claim_state_dir(self) -> None:
+        if self.options.state_dir is None:
+            return
+        self.claim = StateDirClaim(self.options.state_dir)
+        self.claim.acquire()
+        self._exit.callback(self.claim.release)
+
+    def _check_ports(self) -> None:
+        """Refuses when a fixed port is taken, naming the port and the setting to change."""
+        if not self.options.fixed_ports:
+            return
+        wanted: list[tuple[str, int, str, str]] = []
+        if self.options.temporal is TemporalMode.DEV_SERVER:
+            port = make_url_port(f"grpc://{self.settings.temporal_address}")[1]
+            wanted.append(("127.0.0.1", port, "Temporal frontend", "SALESFLOW_TEMPORAL_ADDRESS"))
+            if self.options.dev_server_ui_port is not None:
+                ui_port = self.options.dev_server_ui_port
+                wanted.append(("127.0.0.1", ui_port, "Temporal web UI", "--ui-port"))
+        for name, port in self._ports().items():
+            wanted.append(
+                (self.settings.grpc_host, port, f"{name} service", f"SALESFLOW_{name.upper()}_PORT")
+            )
+
+        problems = []
+        seen: dict[int, str] = {}
+        for host, port, purpose, setting in wanted:
+            if port in seen:
+                problems.append(
+                    f"port {port} is configured for both the {seen[port]} and the {purpose}; "
+                    f"change {setting}"
+                )
+            elif not port_is_free(host, port):
+                problems.append(
+                    f"port {port} ({purpose}) is already in use on {host}; "
+                    f"stop what listens there or change {setting}"
+                )
+            seen.setdefault(port, purpose)
+        if problems:
+            raise StackConflict("\n".join(problems))
 
     def _register(self, service: RunningService) -> None:
         self.services[service.name] = service
@@ -263,6 +383,8 @@ class Stack:
         )
         await self.nats.start()
         self._exit.push_async_callback(self._stop_nats)
+        if self.claim is not None:
+            self.claim.record(nats_server=self.nats.pid)
         self._nats_supervisor = asyncio.create_task(self._supervise_nats())
         self.settings = replace(self.settings, nats_url=self.nats.url)
 
@@ -279,6 +401,8 @@ class Stack:
                     self.nats.port,
                 )
                 await self.nats.start()
+                if self.claim is not None:
+                    self.claim.record(nats_server=self.nats.pid)
 
     async def _stop_nats(self) -> None:
         if self.nats is None:
@@ -312,8 +436,9 @@ class Stack:
                 search_attributes=keys,
                 port=port,
             )
-            self._exit.push_async_callback(self.environment.shutdown)
             self.temporal = self.environment.client
+            frontend = make_url_port(f"grpc://{self.temporal.service_client.config.target_host}")
+            self._exit.push_async_callback(self._stop_dev_server, frontend[1])
             self.settings = replace(
                 self.settings,
                 search_attributes=True,
@@ -323,6 +448,12 @@ class Stack:
             self.temporal = await Client.connect(
                 self.settings.temporal_address, namespace=self.settings.temporal_namespace
             )
+
+    async def _stop_dev_server(self, port: int) -> None:
+        # The SDK kills the server's guard at once; the server itself stops with SIGTERM,
+        # and a stack started again right after must find its port and SQLite file free.
+        await self.environment.shutdown()
+        await wait_for_port_free("127.0.0.1", port, timeout=30)
 
     def pipeline_commands(self):
         """The pipeline service's domain API, resolving evidence in-process."""

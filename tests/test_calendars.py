@@ -84,3 +84,51 @@ def test_malformed_or_contradictory_extra_days_are_refused():
             replace(CalendarSpec(), extra_days_off=("2026-11-16",), extra_workdays=("2026-11-16",)),
             [2026],
         )
+
+
+def test_coverage_names_the_resolved_years_and_those_without_make_up_working_days():
+    from salesflow.calendars import calendar_coverage
+
+    # Past years: the State Council's schedules are all in the package.
+    past = calendar_coverage(resolve_calendar(CalendarSpec(), [2023, 2024, 2025, 2026]))
+    assert (past.calendar_id, past.country) == ("default", "CN")
+    assert past.years == (2023, 2024, 2025, 2026)
+    assert past.years_without_workdays == ()
+    assert past.holidays_version
+
+    # Years no schedule is published for yet: public holidays only, no 调休.
+    future = calendar_coverage(resolve_calendar(CalendarSpec(), [2040, 2041]))
+    assert future.years_without_workdays == (2040, 2041)
+
+    # A country without make-up working days is never warned about; none, no coverage.
+    german = calendar_coverage(resolve_calendar(CalendarSpec(holiday_country="DE"), [2040]))
+    assert german.years == (2040,) and german.years_without_workdays == ()
+    assert calendar_coverage(resolve_calendar(CalendarSpec(holiday_country=""), [2040])) is None
+
+
+async def test_import_reports_each_calendar_s_coverage(db_sessions):
+    from datetime import UTC, datetime
+
+    from salesflow.cli.templates import coverage_lines
+    from salesflow.core.caller import ADMIN_CALLER
+    from services.templates.service import coverage_message
+    from services.templates.store import TemplateStore
+    from workflows.pipeline.template import default_template
+
+    store = TemplateStore(db_sessions, clock=lambda: datetime(2039, 12, 1, tzinfo=UTC))
+    template = replace(default_template(), template_id="far-future")
+    saved = await store.save(ADMIN_CALLER, template)
+    again = await store.save(ADMIN_CALLER, template)
+
+    [coverage] = saved.coverage
+    assert again.coverage == saved.coverage and not again.created
+    assert (coverage.calendar_id, coverage.country) == ("default", "CN")
+    assert coverage.years == (2038, 2039, 2040, 2041)
+    assert coverage.years_without_workdays == (2038, 2039, 2040, 2041)
+    assert coverage_lines([coverage_message(coverage)]) == [
+        "calendar default (CN): holidays and make-up working days resolved for 2038-2041; "
+        "after 2041 only weekends count",
+        f"warning: 2038, 2039, 2040, 2041: no make-up working days known yet (holidays "
+        f"{coverage.holidays_version}) — re-import when the State Council publishes the "
+        "schedule",
+    ]

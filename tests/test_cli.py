@@ -256,3 +256,133 @@ async def test_tickets_from_the_cli_from_department_file_to_report(
     assert await cli("tickets", "report", "legal", *rep) == 1
     assert "PERMISSION_DENIED" in capsys.readouterr().err
     await upsert_departments(stack.sessions, [DepartmentConfig("legal")])
+
+
+@pytest.fixture
+def quiet_main():
+    """main() as a user runs it; the logging it configures is the session's again after."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield main
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_a_folder_given_as_a_file_is_a_message_not_a_traceback(quiet_main, tmp_path, capsys):
+    assert quiet_main(["team", "import", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot read team file: {tmp_path} is a folder; name a CSV file" in err
+    assert "Traceback" not in err
+
+    assert quiet_main(["routes", "import", str(tmp_path)]) == 2
+    assert "cannot read routes" in capsys.readouterr().err
+
+
+def test_a_database_that_does_not_answer_is_named_without_its_password(
+    quiet_main, monkeypatch, capsys
+):
+    from salesflow.core.servers import free_port
+
+    port = free_port()  # nothing listens there
+    monkeypatch.setenv("SALESFLOW_DATABASE_URL", f"postgresql://sales:s3cret@127.0.0.1:{port}/x")
+    assert quiet_main(["db", "upgrade"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot reach the database at postgresql://sales:***@127.0.0.1:{port}/x: " in err
+    assert "s3cret" not in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `| head` that has already exited
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-m", "salesflow.cli.main", "template", "presets"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(write_end)
+    assert finished.returncode == 141
+    assert finished.stderr == ""
+
+
+def test_paused_so_far_counts_the_pause_in_force(capsys):
+    from salesflow.cli.pipelines import print_state
+    from salesflow.pipeline.v1 import pipeline_pb2
+
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    state = pipeline_pb2.PipelineState(
+        opportunity_id="P-1", current_action="appointment", outcome="open"
+    )
+    action = state.actions.add(
+        key="appointment", status="open", paused=True, pause_reason="board", paused_seconds=1800
+    )
+    action.started_at.FromDatetime(now - timedelta(hours=5))
+    action.paused_since.FromDatetime(now - timedelta(minutes=90))
+
+    print_state(state, now=now)
+    # 0.5 h of finished pauses and 1.5 h of the one in force.
+    assert "(paused: board; paused so far 2.00 h)" in capsys.readouterr().out
+
+
+async def test_evidence_upload_and_list_show_flags_and_an_assumed_offset(cli, capsys, tmp_path):
+    import io
+
+    from PIL import ExifTags, Image
+
+    for opportunity in ("CLI-F1", "CLI-F2"):
+        assert await cli("pipeline", "start", opportunity, "--rep", "Cleo Cli", *REP) == 0
+    capsys.readouterr()
+
+    # A camera that wrote no offset, and a digitised time an hour off the original.
+    tags = Image.Exif()
+    tags[ExifTags.Base.ImageDescription] = uuid.uuid4().hex
+    tags[ExifTags.IFD.Exif] = {
+        ExifTags.Base.DateTimeOriginal: "2024:03:05 14:30:00",
+        ExifTags.Base.DateTimeDigitized: "2024:03:05 15:30:00",
+    }
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 20, 30)).save(buffer, "JPEG", exif=tags)
+    photo = tmp_path / "site.jpg"
+    photo.write_bytes(buffer.getvalue())
+
+    upload = ["evidence", "upload", str(photo), "--action", "appointment", "--kind", "photo"]
+    assert await cli(*upload, "--opportunity", "CLI-F1", *REP) == 0
+    first = capsys.readouterr().err
+    assert "captured 2024-03-05T06:30:00Z (offset assumed)" in first
+    assert "FLAGGED, never counts: exif_dates_conflict" in first
+
+    # The same bytes for another customer's opportunity.
+    assert await cli(*upload, "--opportunity", "CLI-F2", *REP) == 0
+    second = capsys.readouterr().err
+    assert "reused_elsewhere (first recorded for CLI-F1)" in second
+
+    assert await cli("evidence", "list", "CLI-F2", *REP) == 0
+    listed = capsys.readouterr().out
+    assert "(offset assumed)" in listed
+    assert "FLAGGED, never counts:" in listed and "reused_elsewhere" in listed
+
+
+def test_template_times_carry_a_numeric_offset_not_an_ambiguous_zone_name():
+    from zoneinfo import ZoneInfo
+
+    from salesflow.cli.templates import _local, local_time
+    from salesflow.templates.v1 import templates_pb2
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert local_time(datetime(2026, 12, 7, 10, tzinfo=UTC).astimezone(shanghai)) == (
+        "2026-12-07 18:00 +08:00"
+    )
+    deadline = templates_pb2.DeadlineChange(key="due")
+    deadline.before.FromDatetime(datetime(2026, 12, 7, 10, tzinfo=UTC))
+    assert _local(deadline, "before", shanghai) == "2026-12-07 18:00 +08:00"
+    assert _local(deadline, "after", shanghai) == "none"
+    berlin = datetime(2026, 7, 1, 10, tzinfo=UTC).astimezone(ZoneInfo("Europe/Berlin"))
+    assert local_time(berlin) == "2026-07-01 12:00 +02:00"

@@ -10,6 +10,8 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -24,6 +26,9 @@ from workflows.ticket_response.activities import TicketResponseActivities
 from workflows.ticket_response.workflow import TicketResponseWorkflow
 
 logger = logging.getLogger(__name__)
+
+# How long a stopping worker waits for the work in flight before it is abandoned.
+STOP_TIMEOUT_SECONDS = 10.0
 
 
 def build_worker(
@@ -53,6 +58,55 @@ def build_worker(
     )
 
 
+@asynccontextmanager
+async def running(
+    worker: Worker, *, stop_timeout: float = STOP_TIMEOUT_SECONDS
+) -> AsyncIterator[Worker]:
+    """Runs the worker for the body of the block, then stops it within stop_timeout.
+
+    Like `async with worker`, except for the stop: the SDK's shutdown waits for every
+    workflow task in flight, and a task whose local activity keeps failing (NATS refusing
+    an event, say) never ends, so a process would ignore SIGTERM for good. After the
+    timeout the worker is abandoned instead; the server hands the unfinished task to the
+    next worker once its task timeout passes, so nothing is lost. A worker that fails on
+    its own cancels the body, as `async with worker` does.
+    """
+    body = asyncio.current_task()
+    run = asyncio.create_task(worker.run())
+    stopping = False
+
+    def on_end(task: asyncio.Task) -> None:
+        if stopping or task.cancelled() or task.exception() is None:
+            return
+        logger.error("worker failed task_queue=%s", worker.task_queue, exc_info=task.exception())
+        if body is not None:
+            body.cancel()
+
+    run.add_done_callback(on_end)
+    try:
+        yield worker
+    finally:
+        stopping = True
+        await _stop(worker, run, timeout=stop_timeout)
+
+
+async def _stop(worker: Worker, run: asyncio.Task, *, timeout: float) -> None:
+    shutdown = asyncio.create_task(worker.shutdown())
+    done, _pending = await asyncio.wait({shutdown}, timeout=timeout)
+    if done:
+        await asyncio.wait({run}, timeout=timeout)
+        return
+    logger.warning(
+        "worker still busy %ss after it was told to stop (a workflow task in flight, e.g. a "
+        "local activity that keeps failing); stopping it anyway task_queue=%s",
+        timeout,
+        worker.task_queue,
+    )
+    shutdown.cancel()
+    run.cancel()
+    await asyncio.wait({shutdown, run}, timeout=5)
+
+
 async def main() -> None:
     settings = Settings.from_env()
     configure_logging(settings.log_level)
@@ -71,7 +125,7 @@ async def main() -> None:
         watchdog = asyncio.create_task(_exit_with_parent(os.getppid(), stop))
 
     try:
-        async with worker:
+        async with running(worker):
             await stop.wait()
         logger.info("worker stopped task_queue=%s", settings.task_queue)
     finally:

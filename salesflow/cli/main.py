@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -33,7 +34,7 @@ from salesflow.cli import points as points_commands
 from salesflow.cli import templates as template_commands
 from salesflow.cli import tickets as ticket_commands
 from salesflow.core.logs import configure_logging
-from salesflow.core.settings import Settings, SettingsError
+from salesflow.core.settings import LOG_LEVELS, Settings, SettingsError
 
 logger = logging.getLogger("salesflow.cli")
 
@@ -55,13 +56,23 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(options.handler(options, settings))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader left early (`salesflow ... | head`): stop quietly, as Unix tools do,
+        # and keep the interpreter's final flush from complaining about the pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="salesflow", description="Durable B2B sales action pipelines"
     )
-    parser.add_argument("--log-level", help="DEBUG, INFO, WARNING (default: quiet for replays)")
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=LOG_LEVELS,
+        help="DEBUG, INFO, WARNING, ERROR or CRITICAL (default: quiet for replays)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="replay the built-in sample export end to end")
@@ -75,7 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     replay.set_defaults(handler=_replay)
 
     up = commands.add_parser("up", help="run the stack on a local Temporal dev server")
-    up.add_argument("--ui-port", type=int, default=8233)
+    up.add_argument(
+        "--ui-port",
+        type=int,
+        default=8233,
+        help="port of the Temporal web UI on 127.0.0.1 (default 8233)",
+    )
     up.set_defaults(handler=_up)
 
     db = commands.add_parser("db", help="database maintenance")
@@ -243,7 +259,7 @@ def _report(summary, export_dir: Path, showcase: list[str] | None) -> str:
 
 async def _up(options, settings: Settings) -> int:
     from salesflow.core.settings import DEFAULT_HOME
-    from salesflow.stack import Stack, StackOptions, TemporalMode
+    from salesflow.stack import Stack, StackConflict, StackOptions, TemporalMode
 
     state_dir = DEFAULT_HOME
     stack_options = StackOptions(
@@ -254,32 +270,63 @@ async def _up(options, settings: Settings) -> int:
         state_dir=state_dir,
     )
     stop = asyncio.Event()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            # Asked twice: leave now. The servers' guard stops them once we are gone.
+            print("salesflow: stopping at once", file=sys.stderr, flush=True)
+            os._exit(130)
+        print("salesflow: stopping (press Ctrl-C again to stop at once)", file=sys.stderr)
+        stop.set()
+
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    async with Stack(settings, stack_options) as stack:
-        print(f"salesflow is up (state in {state_dir})")
-        print(f"  Temporal web UI   http://127.0.0.1:{options.ui_port}")
-        print(f"  Temporal frontend {stack.settings.temporal_address}")
-        print(f"  NATS              {stack.settings.nats_url}")
-        for name, service in stack.services.items():
-            print(f"  {name:<17} {stack.settings.grpc_host}:{service.port}")
-        print("Press Ctrl-C to stop.")
-        await stop.wait()
+        loop.add_signal_handler(signum, on_signal)
+    try:
+        async with Stack(settings, stack_options) as stack:
+            print(f"salesflow is up (state in {state_dir})")
+            print(f"  Temporal web UI   http://127.0.0.1:{options.ui_port}")
+            print(f"  Temporal frontend {stack.settings.temporal_address}")
+            print(f"  NATS              {stack.settings.nats_url}")
+            for name, service in stack.services.items():
+                print(f"  {name:<17} {stack.settings.grpc_host}:{service.port}")
+            print("Press Ctrl-C to stop.", flush=True)
+            await stop.wait()
+    except StackConflict as error:
+        print("salesflow: cannot start:", file=sys.stderr)
+        for problem in str(error).splitlines():
+            print(f"  {problem}", file=sys.stderr)
+        return 2
     return 0
 
 
-async def _db(options, settings: Settings) -> int:
+async def _migrated(settings: Settings) -> bool:
+    """Brings the configured database to the newest schema; False, after saying why, when
+    it cannot be reached."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     from salesflow.core.migrate import upgrade
 
-    await asyncio.to_thread(upgrade, settings.database_url)
+    try:
+        await asyncio.to_thread(upgrade, settings.database_url)
+    except (OperationalError, InterfaceError) as error:
+        shown = make_url(settings.database_url).render_as_string(hide_password=True)
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        print(f"salesflow: cannot reach the database at {shown}: {reason}", file=sys.stderr)
+        return False
+    return True
+
+
+async def _db(options, settings: Settings) -> int:
+    if not await _migrated(settings):
+        return 1
     print("database is at the newest schema")
     return 0
 
 
 async def _team(options, settings: Settings) -> int:
     from salesflow.core.db import create_engine, session_factory
-    from salesflow.core.migrate import upgrade
     from salesflow.replay.export import ExportError, read_team_file
     from services.pipeline.directory import upsert_team
 
@@ -288,7 +335,8 @@ async def _team(options, settings: Settings) -> int:
     except ExportError as error:
         print(f"salesflow: cannot read team file: {error}", file=sys.stderr)
         return 2
-    await asyncio.to_thread(upgrade, settings.database_url)
+    if not await _migrated(settings):
+        return 1
     engine = create_engine(settings.database_url)
     try:
         written = await upsert_team(session_factory(engine), team.values())
@@ -304,15 +352,15 @@ async def _team(options, settings: Settings) -> int:
 
 async def _routes(options, settings: Settings) -> int:
     from salesflow.core.db import create_engine, session_factory
-    from salesflow.core.migrate import upgrade
     from services.notifications.routes import RouteError, read_route_file, save_routes
 
     try:
         rows = read_route_file(options.file)
-    except (OSError, RouteError) as error:
+    except (OSError, UnicodeDecodeError, RouteError) as error:
         print(f"salesflow: cannot read routes: {error}", file=sys.stderr)
         return 2
-    await asyncio.to_thread(upgrade, settings.database_url)
+    if not await _migrated(settings):
+        return 1
     engine = create_engine(settings.database_url)
     try:
         written = await save_routes(session_factory(engine), rows)

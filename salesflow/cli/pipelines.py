@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -34,15 +35,30 @@ def add_identity_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--role",
-        default=os.environ.get("SALESFLOW_CALLER_ROLE", "admin"),
-        choices=[role.value for role in Role if role is not Role.SYSTEM],
-        help="caller role (default: $SALESFLOW_CALLER_ROLE or admin)",
+        type=_role,
+        default=os.environ.get("SALESFLOW_CALLER_ROLE") or "admin",
+        help=f"caller role: {', '.join(CALLER_ROLES)} (default: $SALESFLOW_CALLER_ROLE or admin)",
     )
     parser.add_argument(
         "--regions",
         default=os.environ.get("SALESFLOW_CALLER_REGIONS", "*"),
         help="comma-separated regions the caller may see (default: * )",
     )
+
+
+CALLER_ROLES = tuple(role.value for role in Role if role is not Role.SYSTEM)
+
+
+def _role(value: str) -> str:
+    """A caller role, in any case. Also applied to the default from SALESFLOW_CALLER_ROLE,
+    which argparse's choices would let through unchecked."""
+    role = value.strip().lower()
+    if role not in CALLER_ROLES:
+        raise argparse.ArgumentTypeError(
+            f"unknown role {value!r} (from --role or SALESFLOW_CALLER_ROLE); "
+            f"one of {', '.join(CALLER_ROLES)}"
+        )
+    return role
 
 
 def caller_from_options(options) -> Caller:
@@ -343,13 +359,34 @@ def _describe_evidence(evidence: evidence_pb2.Evidence) -> str:
         if evidence.HasField("captured_at")
         else "no time"
     )
-    return (
+    if evidence.capture_offset_assumed:
+        # The camera wrote no offset: the stored time assumes the company's zone.
+        captured += " (offset assumed)"
+    described = (
         f"{evidence.action_key}/{evidence.kind} {evidence.filename} {evidence.content_type} "
         f"{evidence.size_bytes} bytes, captured {captured}, uploaded by {evidence.uploaded_by}"
     )
+    flags = []
+    for flag in evidence.flags:
+        if flag == "reused_elsewhere" and evidence.reused_from_opportunity_ids:
+            earlier = ", ".join(evidence.reused_from_opportunity_ids)
+            flag = f"{flag} (first recorded for {earlier})"
+        flags.append(flag)
+    if flags:
+        described += f"; FLAGGED, never counts: {', '.join(flags)}"
+    return described
 
 
-def print_state(state: pipeline_pb2.PipelineState) -> None:
+def paused_so_far(action: pipeline_pb2.ActionState, *, now: datetime | None = None) -> float:
+    """Seconds the action has been paused: its finished pauses and the one in force."""
+    seconds = action.paused_seconds
+    if action.paused and action.HasField("paused_since"):
+        began = action.paused_since.ToDatetime(tzinfo=UTC)
+        seconds += max(0.0, ((now or datetime.now(UTC)) - began).total_seconds())
+    return seconds
+
+
+def print_state(state: pipeline_pb2.PipelineState, *, now: datetime | None = None) -> None:
     print(f"{state.opportunity_id}  rep {state.rep_id} ({state.region})  outcome {state.outcome}")
     print(f"  template {state.template_id} v{state.template_version}")
     current = next((a for a in state.actions if a.key == state.current_action), None)
@@ -358,7 +395,7 @@ def print_state(state: pipeline_pb2.PipelineState) -> None:
         status = f"paused: {current.pause_reason}" if current.paused else "running"
         print(
             f"  at {current.key} since {since} ({status}; "
-            f"paused so far {current.paused_seconds / 3600:.2f} h)"
+            f"paused so far {paused_so_far(current, now=now) / 3600:.2f} h)"
         )
     for action in state.actions:
         flag = " OVERDUE" if action.overdue else ""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -119,12 +119,24 @@ async def _validate(options, settings: Settings) -> int:
     if checked.ok:
         template = checked.template
         print(f"{options.file}: valid template {template.template_id!r}")
-        print(f"  {len(template.actions)} actions: {' -> '.join(template.action_keys)}")
+        print(f"  {len(template.actions)} actions: {action_path(template.action_keys)}")
         return 0
     print(f"{options.file}: {len(checked.problems)} problem(s); nothing would be saved")
     for problem in checked.problems:
         print(f"  {problem}")
     return 1
+
+
+SHOWN_ACTION_KEYS = 30
+
+
+def action_path(keys) -> str:
+    """appointment -> ... -> contract_archive, cut after SHOWN_ACTION_KEYS keys."""
+    keys = list(keys)
+    shown = " -> ".join(keys[:SHOWN_ACTION_KEYS])
+    if len(keys) > SHOWN_ACTION_KEYS:
+        shown += f" -> … and {len(keys) - SHOWN_ACTION_KEYS} more"
+    return shown
 
 
 def _read(path: Path) -> str | None:
@@ -243,10 +255,33 @@ async def _import(options, settings: Settings) -> int:
                 f"unchanged: {version.template_id} version {version.version} has this content; "
                 "nothing new saved"
             )
-        print(f"  actions: {' -> '.join(version.action_keys)}")
+        print(f"  actions: {action_path(version.action_keys)}")
+        for line in coverage_lines(imported.calendars):
+            print(f"  {line}")
         return 0
 
     return await _call(options, settings, call)
+
+
+def coverage_lines(calendars) -> list[str]:
+    """What each calendar's holidays cover, and which years still lack make-up workdays."""
+    lines = []
+    for calendar in calendars:
+        years = list(calendar.resolved_years)
+        lines.append(
+            f"calendar {calendar.calendar_id} ({calendar.country}): holidays and make-up "
+            f"working days resolved for {years[0]}-{years[-1]}; after {years[-1]} only "
+            "weekends count"
+        )
+        missing = list(calendar.years_without_makeup_workdays)
+        if missing:
+            publisher = "the State Council" if calendar.country == "CN" else "the government"
+            lines.append(
+                f"warning: {', '.join(map(str, missing))}: no make-up working days known yet "
+                f"(holidays {calendar.holidays_version}) — re-import when {publisher} "
+                "publishes the schedule"
+            )
+    return lines
 
 
 async def _versions(options, settings: Settings) -> int:
@@ -269,7 +304,7 @@ async def _versions(options, settings: Settings) -> int:
             saved = row.created_at.ToDatetime(tzinfo=UTC).astimezone(ZoneInfo(settings.timezone))
             comment = f"  {row.comment}" if row.comment else ""
             print(
-                f"{row.template_id} v{row.version}  {saved:%Y-%m-%d %H:%M %Z}  {row.created_by}  "
+                f"{row.template_id} v{row.version}  {local_time(saved)}  {row.created_by}  "
                 f"{len(row.action_keys)} actions  {row.sha256[:12]}{comment}"
             )
         return 0
@@ -401,8 +436,14 @@ async def _preview(options, settings: Settings) -> int:
 def _local(deadline, field: str, zone: ZoneInfo) -> str:
     if not deadline.HasField(field):
         return "none"
-    moment = getattr(deadline, field).ToDatetime(tzinfo=UTC).astimezone(zone)
-    return f"{moment:%Y-%m-%d %H:%M %Z}"
+    return local_time(getattr(deadline, field).ToDatetime(tzinfo=UTC).astimezone(zone))
+
+
+def local_time(moment: datetime) -> str:
+    """2026-12-07 18:00 +08:00: the numeric offset, as zone abbreviations are ambiguous
+    (CST is China, US Central and Cuba standard time)."""
+    offset = moment.strftime("%z")
+    return f"{moment:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
 
 
 async def _migrate(options, settings: Settings) -> int:

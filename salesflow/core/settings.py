@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from salesflow.core.zones import is_iana_zone
+
 DEFAULT_HOME = Path(os.environ.get("SALESFLOW_HOME", Path.home() / ".salesflow"))
 
 
@@ -30,6 +32,64 @@ def _int(env: dict[str, str], name: str, default: int, *, minimum: int = 0) -> i
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _port(env: dict[str, str], name: str, default: int) -> int:
+    """A TCP port: 1-65535 (a larger number would wrap around to another port)."""
+    value = _int(env, name, default, minimum=1)
+    if value > 65535:
+        raise SettingsError(f"{name} must be a port from 1 to 65535, got {value}")
+    return value
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+NATS_SCHEMES = ("nats", "tls")
+
+
+def _log_level(env: dict[str, str], default: str) -> str:
+    level = (env.get("SALESFLOW_LOG_LEVEL") or default).strip().upper()
+    if level not in LOG_LEVELS:
+        raise SettingsError(
+            f"SALESFLOW_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got "
+            f"{env.get('SALESFLOW_LOG_LEVEL')!r}"
+        )
+    return level
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip()
+    if raw not in ("", "0", "1"):
+        raise SettingsError(f"{name} must be 1 (on), 0 or empty (off), got {raw!r}")
+    return raw == "1"
+
+
+def _check_nats_url(url: str) -> None:
+    """nats://host:port or tls://host:port; several servers separated by commas."""
+    for server in url.split(","):
+        parts = urlsplit(server.strip())
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError as error:
+            raise SettingsError(f"SALESFLOW_NATS_URL has a bad port: {server!r}") from error
+        if parts.scheme not in NATS_SCHEMES or not parts.hostname:
+            raise SettingsError(
+                f"SALESFLOW_NATS_URL must be nats://host:port or tls://host:port, got {server!r}"
+            )
+
+
+def _check_host_port(name: str, address: str) -> None:
+    """host:port, the host a name or an address ([::1] for IPv6), the port 1-65535."""
+    host, colon, port = address.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if (
+        not colon
+        or not host
+        or any(char.isspace() or char in "/@" for char in host)
+        or not port.isdigit()
+        or not 1 <= int(port) <= 65535
+    ):
+        raise SettingsError(f"{name} must be host:port (e.g. 127.0.0.1:7233), got {address!r}")
 
 
 ROBOT_KINDS = ("wecom", "dingtalk", "feishu")
@@ -97,7 +157,7 @@ def _smtp(env: dict[str, str]) -> SmtpSettings | None:
         raise SettingsError(f"SALESFLOW_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY)}")
     return SmtpSettings(
         host=host,
-        port=_int(env, "SALESFLOW_SMTP_PORT", 465 if security == "ssl" else 587, minimum=1),
+        port=_port(env, "SALESFLOW_SMTP_PORT", 465 if security == "ssl" else 587),
         sender=sender,
         username=env.get("SALESFLOW_SMTP_USER", ""),
         password=env.get("SALESFLOW_SMTP_PASSWORD", ""),
@@ -167,20 +227,20 @@ class Settings:
             nats_url=env.get("SALESFLOW_NATS_URL") or base.nats_url,
             event_prefix=env.get("SALESFLOW_EVENT_PREFIX") or base.event_prefix,
             grpc_host=env.get("SALESFLOW_GRPC_HOST") or base.grpc_host,
-            pipeline_port=_int(env, "SALESFLOW_PIPELINE_PORT", base.pipeline_port),
-            evidence_port=_int(env, "SALESFLOW_EVIDENCE_PORT", base.evidence_port),
-            points_port=_int(env, "SALESFLOW_POINTS_PORT", base.points_port),
-            ticketing_port=_int(env, "SALESFLOW_TICKETING_PORT", base.ticketing_port),
-            templates_port=_int(env, "SALESFLOW_TEMPLATES_PORT", base.templates_port),
-            notifications_port=_int(env, "SALESFLOW_NOTIFICATIONS_PORT", base.notifications_port),
-            analytics_port=_int(env, "SALESFLOW_ANALYTICS_PORT", base.analytics_port),
+            pipeline_port=_port(env, "SALESFLOW_PIPELINE_PORT", base.pipeline_port),
+            evidence_port=_port(env, "SALESFLOW_EVIDENCE_PORT", base.evidence_port),
+            points_port=_port(env, "SALESFLOW_POINTS_PORT", base.points_port),
+            ticketing_port=_port(env, "SALESFLOW_TICKETING_PORT", base.ticketing_port),
+            templates_port=_port(env, "SALESFLOW_TEMPLATES_PORT", base.templates_port),
+            notifications_port=_port(env, "SALESFLOW_NOTIFICATIONS_PORT", base.notifications_port),
+            analytics_port=_port(env, "SALESFLOW_ANALYTICS_PORT", base.analytics_port),
             evidence_dir=Path(env.get("SALESFLOW_EVIDENCE_DIR") or base.evidence_dir),
             max_upload_bytes=_int(
                 env, "SALESFLOW_MAX_UPLOAD_BYTES", base.max_upload_bytes, minimum=1
             ),
             timezone=env.get("SALESFLOW_TIMEZONE") or base.timezone,
-            search_attributes=(env.get("SALESFLOW_SEARCH_ATTRIBUTES", "") == "1"),
-            log_level=(env.get("SALESFLOW_LOG_LEVEL") or base.log_level).upper(),
+            search_attributes=_flag(env, "SALESFLOW_SEARCH_ATTRIBUTES"),
+            log_level=_log_level(env, base.log_level),
             robots=_robots(env),
             smtp=_smtp(env),
             notify_max_attempts=_int(
@@ -202,12 +262,13 @@ class Settings:
             )
         if "://" not in self.database_url:
             raise SettingsError(f"SALESFLOW_DATABASE_URL is not a URL: {self.database_url!r}")
-        try:
-            from zoneinfo import ZoneInfo
-
-            ZoneInfo(self.timezone)
-        except Exception as error:
-            raise SettingsError(f"SALESFLOW_TIMEZONE is unknown: {self.timezone!r}") from error
+        _check_nats_url(self.nats_url)
+        _check_host_port("SALESFLOW_TEMPORAL_ADDRESS", self.temporal_address)
+        if not is_iana_zone(self.timezone):
+            raise SettingsError(
+                f"SALESFLOW_TIMEZONE must be an IANA zone (e.g. Asia/Shanghai), got "
+                f"{self.timezone!r}"
+            )
 
     def target(self, service: str) -> str:
         """host:port where a client reaches one of our gRPC services."""

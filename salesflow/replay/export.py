@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from workflows.pipeline.deadlines import valid_zone
+from salesflow.core.zones import is_iana_zone
 
 logger = logging.getLogger(__name__)
 
@@ -281,7 +281,7 @@ def _read_team(path: Path) -> tuple[dict[str, TeamMember], list[Rejection]]:
             rejections.append(Rejection(row_number, rep_id, "duplicate_sales_agent"))
             continue
         time_zone = row.get(TIME_ZONE_COLUMN)
-        if time_zone and not valid_zone(time_zone):
+        if time_zone and not is_iana_zone(time_zone):
             rejections.append(Rejection(row_number, rep_id, f"unknown_time_zone: {time_zone}"))
             continue
         director_id = (row.get(DIRECTOR_COLUMN) or "").strip()
@@ -315,7 +315,13 @@ def _rows(path: Path, required: tuple[str, ...]):
     """
     if not path.exists():
         raise ExportError(f"missing file {path}")
-    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+    if path.is_dir():
+        raise ExportError(f"{path} is a folder; name a CSV file")
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig", errors="surrogateescape")
+    except OSError as error:
+        raise ExportError(f"cannot open {path}: {error.strerror or error}") from error
+    with handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
         missing = [column for column in required if column not in header]

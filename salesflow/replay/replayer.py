@@ -28,6 +28,7 @@ from salesflow.replay.files import document_bytes, photo_bytes
 from salesflow.replay.plan import OpportunityPlan, Step, StepKind, plan_opportunity
 from salesflow.stack import Stack, evidence_item
 from services.evidence.store import EvidenceUpload
+from services.pipeline.commands import PipelineClosed, StartResult
 from workflows.pipeline.types import AnswerInput
 
 logger = logging.getLogger(__name__)
@@ -147,14 +148,18 @@ class Replayer:
     async def _perform(self, step: Step, evidence: list) -> None:
         opportunity = step.opportunity
         if step.kind is StepKind.START:
-            started = await self._commands.start(
-                SYSTEM_CALLER,
-                opportunity_id=opportunity.opportunity_id,
-                rep_id=opportunity.rep_id,
-                account=opportunity.account,
-                product=opportunity.product,
-                clock_shift=self._shift,
-            )
+            try:
+                started = await self._commands.start(
+                    SYSTEM_CALLER,
+                    opportunity_id=opportunity.opportunity_id,
+                    rep_id=opportunity.rep_id,
+                    account=opportunity.account,
+                    product=opportunity.product,
+                    clock_shift=self._shift,
+                )
+            except PipelineClosed:
+                # Replayed to its end before against this stack.
+                started = StartResult(workflow_id="", already_running=True)
             if started.already_running:
                 # Replayed before against this stack: its steps are applied already.
                 self._counters.already_started += 1

@@ -9,6 +9,7 @@ or delete call: evidence is immutable, and a correction is a new upload.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import UTC
@@ -16,7 +17,7 @@ from datetime import UTC
 import grpc
 
 from salesflow.core.caller import Caller
-from salesflow.core.errors import InvalidArgument
+from salesflow.core.errors import InvalidArgument, TooLarge
 from salesflow.core.rpc import rpc, rpc_stream
 from salesflow.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from services.evidence.access import AccessPolicy
@@ -25,6 +26,11 @@ from services.evidence.models import EvidenceRecord
 from services.evidence.store import EvidenceStore
 
 logger = logging.getLogger(__name__)
+
+# A refused upload's rest is read and dropped, up to this many times the limit or this
+# long, before the refusal is sent (see _drain).
+DRAIN_LIMIT_FACTOR = 4
+DRAIN_SECONDS = 30.0
 
 
 class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
@@ -50,19 +56,23 @@ class EvidenceServicer(evidence_pb2_grpc.EvidenceServiceServicer):
         if metadata.opportunity_id.strip():
             await self._access.require(caller, metadata.opportunity_id, write=True)
 
-        record = await self._store.put(
-            caller=caller,
-            opportunity_id=metadata.opportunity_id,
-            action_key=metadata.action_key,
-            kind=metadata.kind,
-            filename=metadata.filename,
-            data=_upload_chunks(messages),
-            client_captured_at=(
-                metadata.captured_at.ToDatetime(tzinfo=UTC)
-                if metadata.HasField("captured_at")
-                else None
-            ),
-        )
+        try:
+            record = await self._store.put(
+                caller=caller,
+                opportunity_id=metadata.opportunity_id,
+                action_key=metadata.action_key,
+                kind=metadata.kind,
+                filename=metadata.filename,
+                data=_upload_chunks(messages),
+                client_captured_at=(
+                    metadata.captured_at.ToDatetime(tzinfo=UTC)
+                    if metadata.HasField("captured_at")
+                    else None
+                ),
+            )
+        except TooLarge:
+            await _drain(messages, max_bytes=DRAIN_LIMIT_FACTOR * self._store.max_upload_bytes)
+            raise
         return evidence_message(record)
 
     @rpc
@@ -122,6 +132,31 @@ async def _upload_chunks(
         if message.WhichOneof("part") == "metadata":
             raise InvalidArgument("metadata", "sent more than once; send it only first")
         yield message.chunk
+
+
+async def _drain(
+    messages: AsyncIterator[evidence_pb2.UploadRequest],
+    *,
+    max_bytes: int,
+    seconds: float = DRAIN_SECONDS,
+) -> None:
+    """Reads and drops the rest of a refused upload before the refusal is sent.
+
+    A server that answers while its client is still streaming makes the client's call
+    fail with its own error (often INTERNAL, "Internal error from Core") instead of our
+    RESOURCE_EXHAUSTED. Reading on until the client has sent everything lets the refusal
+    arrive intact; the bound keeps a client that never stops from holding the call open.
+    """
+    dropped = 0
+    try:
+        async with asyncio.timeout(seconds):
+            async for message in messages:
+                dropped += len(message.chunk)
+                if dropped > max_bytes:
+                    break
+    except TimeoutError:
+        pass
+    logger.debug("refused upload drained bytes=%s", dropped)
 
 
 def evidence_message(record: EvidenceRecord) -> evidence_pb2.Evidence:

@@ -17,7 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import (
     Client,
+    WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -63,7 +65,15 @@ logger = logging.getLogger(__name__)
 
 SERVICE = "pipeline"
 MAX_ID_LENGTH = 100
-MAX_REASON_LENGTH = 500
+# Free text a request hands to the workflow lands in its history, its events and NATS: one
+# oversized note would exceed NATS's payload limit and then Temporal's, and stop the
+# pipeline for good. So every piece of it is bounded here, before any workflow sees it.
+MAX_NOTE_LENGTH = 2000
+MAX_ANSWER_KEYS = 50
+MAX_ANSWER_VALUES = 50
+MAX_ANSWER_LENGTH = 500
+MAX_EVIDENCE_IDS = 100
+MAX_NAME_LENGTH = 500
 # The team directory changes rarely (hires, handovers); a short cache keeps starts cheap.
 PEOPLE_CACHE_SECONDS = 30.0
 # Roles that may change a pipeline; HR, legal and logistics only read them.
@@ -81,6 +91,17 @@ TemplateLookup = Callable[[str], Awaitable[PipelineTemplate]]
 class StartResult:
     workflow_id: str
     already_running: bool
+
+
+class PipelineClosed(FailedPrecondition):
+    """The opportunity's pipeline has ended (won or lost); it never starts again."""
+
+    def __init__(self, opportunity_id: str, outcome: str) -> None:
+        super().__init__(
+            f"pipeline {opportunity_id!r} is closed ({outcome}); a won or lost opportunity "
+            "never starts again"
+        )
+        self.outcome = outcome
 
 
 class PipelineCommands:
@@ -115,8 +136,10 @@ class PipelineCommands:
     ) -> StartResult:
         """Starts one pipeline per opportunity; a second start returns the first."""
         opportunity_id = _checked_id(opportunity_id, "opportunity_id")
-        rep_id = require(rep_id, "rep_id")
+        rep_id = _checked_id(rep_id, "rep_id", spaces=True)
         template_id = template_id.strip() or DEFAULT_TEMPLATE_ID
+        _bounded(account, "account", MAX_NAME_LENGTH)
+        _bounded(product, "product", MAX_NAME_LENGTH)
 
         if caller.role not in SALES_ROLES:
             raise PermissionDenied(f"role {caller.role.value} may not start pipelines")
@@ -125,7 +148,10 @@ class PipelineCommands:
             raise InvalidArgument("rep_id", f"{rep_id} is a {rep.role}, not a rep")
         caller.require_region(rep.region)
         if caller.role is Role.REP and caller.id != rep_id:
-            raise InvalidArgument("rep_id", "a rep starts pipelines only for themself")
+            raise PermissionDenied(
+                f"{caller.id} may not start a pipeline for {rep_id}: a rep starts pipelines "
+                "only for themself"
+            )
         # The latest version now; the pipeline keeps it whatever is saved later.
         template = await self._template_lookup(template_id)
         director_id = await self._director_of(rep.region)
@@ -154,6 +180,9 @@ class PipelineCommands:
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
+            outcome = await self._closed_outcome(workflow_id)
+            if outcome:
+                raise PipelineClosed(opportunity_id, outcome) from None
             return StartResult(workflow_id=workflow_id, already_running=True)
 
         if caller.role is not Role.SYSTEM:
@@ -183,11 +212,10 @@ class PipelineCommands:
     ) -> CompleteActionResult:
         """Completes the current action; FailedPrecondition lists what is missing."""
         opportunity_id = _checked_id(opportunity_id, "opportunity_id")
-        action_key = require(action_key, "action_key")
-        if len(set(evidence_ids)) != len(evidence_ids):
-            raise InvalidArgument("evidence_ids", "an evidence id is listed twice")
-        for answer in answers:
-            require(answer.key, "answers.key")
+        action_key = _checked_id(action_key, "action_key")
+        _check_evidence_ids(evidence_ids)
+        _check_answers(answers)
+        _bounded(note, "note", MAX_NOTE_LENGTH)
 
         handle = await self._authorised_handle(caller, opportunity_id)
         items = (
@@ -218,6 +246,7 @@ class PipelineCommands:
         self, caller: Caller, *, opportunity_id: str, note: str = ""
     ) -> PipelineSnapshot:
         opportunity_id = _checked_id(opportunity_id, "opportunity_id")
+        _bounded(note, "note", MAX_NOTE_LENGTH)
         handle = await self._authorised_handle(caller, opportunity_id)
         snapshot = await self._update(
             handle, PipelineWorkflow.record_customer_reply, CustomerReplyInput(note=note)
@@ -230,7 +259,7 @@ class PipelineCommands:
         self, caller: Caller, *, opportunity_id: str, reason: str
     ) -> PipelineSnapshot:
         opportunity_id = _checked_id(opportunity_id, "opportunity_id")
-        reason = require(reason, "reason")
+        reason = _bounded(require(reason, "reason"), "reason", MAX_NOTE_LENGTH)
         handle = await self._authorised_handle(caller, opportunity_id)
         snapshot = await self._update(
             handle, PipelineWorkflow.close_lost, CloseInput(reason=reason, actor_id=caller.id)
@@ -244,9 +273,8 @@ class PipelineCommands:
     ) -> PipelineSnapshot:
         """Stops the current action's clocks; FailedPrecondition when it is already paused."""
         opportunity_id = _checked_id(opportunity_id, "opportunity_id")
-        reason = require(reason, "reason")
-        if len(reason) > MAX_REASON_LENGTH:
-            raise InvalidArgument("reason", f"must be at most {MAX_REASON_LENGTH} characters")
+        reason = _bounded(require(reason, "reason"), "reason", MAX_NOTE_LENGTH)
+        _bounded(action_key, "action_key", MAX_ID_LENGTH)
 
         handle = await self._authorised_handle(caller, opportunity_id)
         request = PauseInput(reason=reason, actor_id=caller.id, action_key=action_key.strip())
@@ -269,6 +297,7 @@ class PipelineCommands:
         """Starts the paused action's clocks again; its pending deadlines move out by the
         paused time. FailedPrecondition when it is not paused."""
         opportunity_id = _checked_id(opportunity_id, "opportunity_id")
+        _bounded(action_key, "action_key", MAX_ID_LENGTH)
 
         handle = await self._authorised_handle(caller, opportunity_id)
         request = ResumeInput(actor_id=caller.id, action_key=action_key.strip())
@@ -293,9 +322,7 @@ class PipelineCommands:
         requested again, a ticket awaiting changes goes back to its department).
         FailedPrecondition when nothing of it was sent back."""
         opportunity_id = _checked_id(opportunity_id, "opportunity_id")
-        note = (note or "").strip()
-        if len(note) > MAX_REASON_LENGTH:
-            raise InvalidArgument("note", f"must be at most {MAX_REASON_LENGTH} characters")
+        note = _bounded((note or "").strip(), "note", MAX_NOTE_LENGTH)
 
         handle = await self._authorised_handle(caller, opportunity_id)
         request = ResubmitInput(note=note, actor_id=caller.id, action_key=action_key.strip())
@@ -378,6 +405,21 @@ class PipelineCommands:
             )
         return handle
 
+    async def _closed_outcome(self, workflow_id: str) -> str:
+        """How the opportunity's pipeline ended ("won", "lost", ...); "" while it runs."""
+        handle = self._temporal.get_workflow_handle(workflow_id)
+        try:
+            description = await handle.describe(rpc_timeout=WORKER_ANSWER_TIMEOUT)
+        except RPCError as error:
+            raise _translated_rpc_error(error, workflow_id) from error
+        if description.status in (None, WorkflowExecutionStatus.RUNNING):
+            return ""
+        try:
+            return (await self._query(handle)).outcome
+        except (RPCError, Unavailable, WorkflowQueryFailedError):
+            # No worker to answer for the closed run: its Temporal status says enough.
+            return description.status.name.lower()
+
     async def _query(self, handle: WorkflowHandle) -> PipelineSnapshot:
         try:
             return await handle.query(PipelineWorkflow.state, rpc_timeout=WORKER_ANSWER_TIMEOUT)
@@ -412,11 +454,45 @@ class PipelineCommands:
             )
 
 
-def _checked_id(value: str, field: str) -> str:
+def _checked_id(value: str, field: str, *, spaces: bool = False) -> str:
+    """A required id; people's ids are their names, so those may hold spaces."""
     value = require(value, field)
-    if len(value) > MAX_ID_LENGTH or any(char.isspace() for char in value):
+    if spaces:
+        _bounded(value, field, MAX_ID_LENGTH)
+    elif len(value) > MAX_ID_LENGTH or any(char.isspace() for char in value):
         raise InvalidArgument(field, f"must be 1-{MAX_ID_LENGTH} characters without spaces")
     return value
+
+
+def _bounded(value: str, field: str, maximum: int) -> str:
+    if len(value) > maximum:
+        raise InvalidArgument(field, f"is {len(value)} characters long; at most {maximum}")
+    return value
+
+
+def _check_evidence_ids(evidence_ids: Sequence[str]) -> None:
+    if len(evidence_ids) > MAX_EVIDENCE_IDS:
+        raise InvalidArgument(
+            "evidence_ids", f"{len(evidence_ids)} ids; at most {MAX_EVIDENCE_IDS} in one call"
+        )
+    for evidence_id in evidence_ids:
+        _bounded(evidence_id, "evidence_ids", MAX_ID_LENGTH)
+    if len(set(evidence_ids)) != len(evidence_ids):
+        raise InvalidArgument("evidence_ids", "an evidence id is listed twice")
+
+
+def _check_answers(answers: Sequence[AnswerInput]) -> None:
+    if len(answers) > MAX_ANSWER_KEYS:
+        raise InvalidArgument("answers", f"{len(answers)} keys; at most {MAX_ANSWER_KEYS}")
+    for answer in answers:
+        key = _bounded(require(answer.key, "answers.key"), "answers.key", MAX_ID_LENGTH)
+        if len(answer.values) > MAX_ANSWER_VALUES:
+            raise InvalidArgument(
+                f"answers[{key}].values",
+                f"{len(answer.values)} values; at most {MAX_ANSWER_VALUES} per key",
+            )
+        for value in answer.values:
+            _bounded(value, f"answers[{key}].values", MAX_ANSWER_LENGTH)
 
 
 def _authorise(caller: Caller, snapshot: PipelineSnapshot, *, write: bool) -> None:

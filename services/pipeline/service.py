@@ -67,6 +67,7 @@ def snapshot_to_proto(snapshot: PipelineSnapshot, workflow_id: str) -> pipeline_
         _timestamp(item, "started_at", action.started_at)
         _timestamp(item, "completed_at", action.completed_at)
         _timestamp(item, "due_at", action.due_at)
+        _timestamp(item, "paused_since", action.paused_since)
     for deadline in snapshot.deadlines:
         item = state.deadlines.add(key=deadline.key, fired=deadline.fired)
         _timestamp(item, "at", deadline.at)
@@ -94,9 +95,24 @@ class EvidenceClient:
         # The pipeline service reads evidence on its own account; the workflow's lock then
         # decides whether the caller's files count.
         metadata = PIPELINE_SERVICE_CALLER.metadata()
-        return await asyncio.gather(
-            *(self._one(evidence_id, metadata) for evidence_id in evidence_ids)
+        found = await asyncio.gather(
+            *(self._one(evidence_id, metadata) for evidence_id in evidence_ids),
+            return_exceptions=True,
         )
+        # Every unknown id at once, so a caller fixes them all in one go.
+        missing = [
+            evidence_id
+            for evidence_id, item in zip(evidence_ids, found, strict=True)
+            if isinstance(item, NotFound)
+        ]
+        if missing:
+            listed = ", ".join(repr(evidence_id) for evidence_id in missing)
+            verb = "does" if len(missing) == 1 else "do"
+            raise NotFound(f"evidence {listed} {verb} not exist")
+        for item in found:
+            if isinstance(item, BaseException):
+                raise item
+        return found
 
     async def _one(self, evidence_id: str, metadata) -> EvidenceItem:
         if not evidence_id.strip():

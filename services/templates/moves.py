@@ -114,7 +114,9 @@ class PipelineMoves:
         ]
 
     async def usage(self, caller: Caller, *, template_id: str = "") -> list[Usage]:
-        """Running pipelines per template version."""
+        """Running pipelines per template version; NotFound for an unknown template."""
+        if template_id:
+            await self._store.versions(template_id)
         found: dict[tuple[str, int], Usage] = {}
         for pipeline in await self.running(caller, template_id=template_id):
             key = (pipeline.template_id, pipeline.version)
@@ -204,9 +206,12 @@ class PipelineMoves:
             raise InvalidArgument(
                 "opportunity_ids", "name the pipelines, or from_version to take all on it"
             )
+        template = await self._store.template(template_id, to_version)
+        if from_version:
+            # A version never saved would just match no pipeline; say so instead.
+            await self._store.template(template_id, from_version)
         if self._temporal is None:
             raise Unavailable("this template service has no connection to the workflows")
-        template = await self._store.template(template_id, to_version)
 
         running = await self.running(
             caller, template_id=template_id, opportunity_ids=opportunity_ids

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from salesflow.calendars import CalendarCoverage
 from salesflow.core.caller import Caller, Role
 from salesflow.core.errors import InvalidArgument, require
 from salesflow.core.rpc import rpc
@@ -17,13 +18,16 @@ from services.templates.diff import diff_templates
 from services.templates.moves import MAX_LISTED_IDS, PipelineMoves
 from services.templates.problems import Problem
 from services.templates.store import StoredVersion, TemplateRejected, TemplateStore
-from services.templates.validation import CheckedTemplate, check_template_text
+from services.templates.validation import (
+    MAX_TEMPLATE_BYTES,
+    CheckedTemplate,
+    check_template_text,
+)
 from services.templates.yaml_format import dump_template
 from workflows.pipeline.template import DEFAULT_TEMPLATE_ID, PipelineTemplate
 
 logger = logging.getLogger(__name__)
 
-MAX_YAML_BYTES = 1024 * 1024
 MAX_COMMENT = 1000
 EDITOR_ROLES = (Role.SALES_OPS,)
 
@@ -38,6 +42,16 @@ def version_message(stored: StoredVersion) -> templates_pb2.TemplateVersion:
         created_at=timestamp(stored.created_at),
         created_by=stored.created_by,
         comment=stored.comment,
+    )
+
+
+def coverage_message(coverage: CalendarCoverage) -> templates_pb2.CalendarCoverage:
+    return templates_pb2.CalendarCoverage(
+        calendar_id=coverage.calendar_id,
+        country=coverage.country,
+        resolved_years=coverage.years,
+        years_without_makeup_workdays=coverage.years_without_workdays,
+        holidays_version=coverage.holidays_version,
     )
 
 
@@ -57,8 +71,8 @@ def rejected(template_id: str, problems: list[Problem]) -> TemplateRejected:
 def _checked(text: str, field: str = "yaml") -> CheckedTemplate:
     if not text.strip():
         raise InvalidArgument(field, "is required (the template file's text)")
-    if len(text.encode()) > MAX_YAML_BYTES:
-        raise InvalidArgument(field, f"is larger than {MAX_YAML_BYTES} bytes")
+    if len(text.encode()) > MAX_TEMPLATE_BYTES:
+        raise InvalidArgument(field, f"is larger than {MAX_TEMPLATE_BYTES} bytes (1 MiB)")
     return check_template_text(text)
 
 
@@ -103,7 +117,9 @@ class TemplateServicer(templates_pb2_grpc.TemplateServiceServicer):
         except TemplateRejected as error:
             raise rejected(template_id, error.problems) from error
         return templates_pb2.ImportTemplateResponse(
-            version=version_message(result.version), created=result.created
+            version=version_message(result.version),
+            created=result.created,
+            calendars=[coverage_message(item) for item in result.coverage],
         )
 
     @rpc

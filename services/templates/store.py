@@ -77,6 +77,9 @@ class SaveResult:
     version: StoredVersion
     # False when the content equalled the latest version, which is answered instead.
     created: bool
+    # Per calendar with a holiday country: the years resolved, and those the holiday
+    # package knows no make-up working days for yet.
+    coverage: tuple[calendars.CalendarCoverage, ...] = ()
 
 
 def resolution_years(now: datetime) -> tuple[int, ...]:
@@ -153,10 +156,16 @@ class TemplateStore:
         resolved = replace(template, version=0, calendars=resolved_calendars)
         sha256 = content_sha256(resolved)
         source_yaml = source_yaml or dump_template(template)
+        coverage = tuple(
+            found
+            for found in map(calendars.calendar_coverage, resolved_calendars)
+            if found is not None
+        )
 
         for attempt in range(SAVE_ATTEMPTS):
             try:
-                return await self._insert(caller, resolved, sha256, source_yaml, comment, now)
+                result = await self._insert(caller, resolved, sha256, source_yaml, comment, now)
+                return replace(result, coverage=coverage)
             except IntegrityError:
                 # Another save took the same version number first (SQLite has no advisory
                 # lock); read the new latest and try again.

@@ -16,6 +16,13 @@ checked, beyond the shape yaml_format.py reads:
   positive; a weight greater than 0 (at most 100); quality bonuses with a known condition,
   positive points and distinct keys; milestones with a known window (week, month,
   quarter), positive points, each count and window once;
+- size: numbers a running pipeline can carry. Events hold points as 32-bit integers, and a
+  timer set a century out, a reminder every few seconds or an action needing more files
+  than one completion may present would leave a pipeline stuck for good — so points are at
+  most 100,000 either way, hours at most a year on the wall clock (8,760) or 2,000 working
+  hours on the business clock, reminders at least 15 minutes apart, at most 100 actions,
+  counts of files or answers at most 50 (and an action's files at most 100 in all), text
+  at most 500 characters, and the file at most 1 MiB;
 - reachability. Pipelines are linear: each action opens when the one before completes and
   the last completion wins the deal. So an action can never be reached when it is listed
   after the action marked `terminal: true` (the step that wins the deal), or after an
@@ -28,9 +35,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from salesflow.calendars import resolve_calendar
+from salesflow.core.zones import is_iana_zone
 from services.templates.problems import Problem
 from services.templates.yaml_format import FIELD_ORDER, read_template
 from workflows.pipeline.template import (
@@ -64,6 +71,20 @@ RECOGNISED_CONTENT_TYPES = (
     "application/octet-stream",
 )
 MAX_TEXT = 500
+# Size bounds (see the module docstring); the pipeline service bounds requests the same way
+# (services/pipeline/commands.py): at most 50 answers per key and 100 evidence ids a call.
+MAX_TEMPLATE_BYTES = 1024 * 1024
+MAX_POINTS = 100_000
+MAX_WALL_HOURS = 8760
+MAX_BUSINESS_HOURS = 2000
+MIN_REMINDER_HOURS = 0.25
+MAX_ACTIONS = 100
+MAX_REQUIRED_COUNT = 50
+MAX_EVIDENCE_PER_COMPLETION = 100
+MAX_LISTED = 50
+# Escalation levels and reminder rules of one action.
+MAX_LEVELS = 20
+MAX_RESPONSE_TARGET_MINUTES = MAX_WALL_HOURS * 60
 
 
 @dataclass
@@ -80,6 +101,11 @@ class CheckedTemplate:
 
 def check_template_text(text: str) -> CheckedTemplate:
     """Reads and validates a template file's text; never raises for a bad file."""
+    size = len(text.encode())
+    if size > MAX_TEMPLATE_BYTES:
+        return CheckedTemplate(
+            None, [Problem("", f"the file is {size} bytes; at most {MAX_TEMPLATE_BYTES} (1 MiB)")]
+        )
     template, shape_problems = read_template(text)
     if template is None:
         return CheckedTemplate(None, shape_problems)
@@ -89,7 +115,8 @@ def check_template_text(text: str) -> CheckedTemplate:
         problem
         for problem in validate_template(template)
         if not any(
-            _within(problem.path, known.path) or problem.follows_from == known.path
+            _within(problem.path, known.path)
+            or (problem.follows_from and problem.follows_from == known.path)
             for known in shape_problems
         )
     ]
@@ -136,6 +163,8 @@ def validate_template(template: PipelineTemplate) -> list[Problem]:
 
     if not template.actions:
         add("actions", "a template needs at least one action")
+    elif len(template.actions) > MAX_ACTIONS:
+        add("actions", f"{len(template.actions)} actions; at most {MAX_ACTIONS}")
     seen_keys: dict[str, int] = {}
     blocked_by: str | None = None
     for index, action in enumerate(template.actions):
@@ -188,9 +217,38 @@ def _check_role(add, path: str, role: str) -> None:
         add(path, f"unknown role {role!r} (known: {', '.join(ESCALATION_ROLES)})")
 
 
-def _check_hours(add, path: str, hours: float, *, optional: bool = True) -> None:
+def _check_hours(
+    add, path: str, hours: float, *, clock: str, optional: bool = True, minimum: float = 0
+) -> None:
     if hours < 0 or (hours == 0 and not optional):
         add(path, f"duration must be greater than 0 hours, got {hours:g}")
+    elif 0 < hours < minimum:
+        add(path, f"{hours:g} h is too often; at least {minimum:g} h")
+    elif clock == CLOCK_BUSINESS and hours > MAX_BUSINESS_HOURS:
+        add(
+            path,
+            f"{hours:g} working hours is more than {MAX_BUSINESS_HOURS} (about a working "
+            "year) on the business clock",
+        )
+    elif hours > MAX_WALL_HOURS:
+        add(path, f"{hours:g} h is more than {MAX_WALL_HOURS} (a year) on the wall clock")
+
+
+def _check_points(add, path: str, points: int) -> None:
+    if abs(points) > MAX_POINTS:
+        add(path, f"{points} points is beyond {MAX_POINTS} either way")
+
+
+def _check_count(add, path: str, count: int, *, maximum: int = MAX_REQUIRED_COUNT) -> None:
+    if count < 1:
+        add(path, f"must be at least 1, got {count}")
+    elif count > maximum:
+        add(path, f"{count} is more than {maximum}")
+
+
+def _check_listed(add, path: str, items: tuple, what: str) -> None:
+    if len(items) > MAX_LISTED:
+        add(path, f"{len(items)} {what}; at most {MAX_LISTED}")
 
 
 def _check_calendars(add, calendars: tuple[CalendarSpec, ...]) -> set[str]:
@@ -210,12 +268,11 @@ def _check_calendars(add, calendars: tuple[CalendarSpec, ...]) -> set[str]:
 
 
 def _check_calendar(add, path: str, calendar: CalendarSpec) -> None:
-    try:
-        if not calendar.time_zone:
-            raise ZoneInfoNotFoundError
-        ZoneInfo(calendar.time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        add(f"{path}.time_zone", f"unknown time zone {calendar.time_zone!r} (e.g. Asia/Shanghai)")
+    if not is_iana_zone(calendar.time_zone):
+        add(
+            f"{path}.time_zone",
+            f"unknown time zone {calendar.time_zone!r} (an IANA zone, e.g. Asia/Shanghai)",
+        )
 
     if not calendar.working_hours:
         add(f"{path}.working_hours", "a calendar needs at least one working period")
@@ -284,7 +341,9 @@ def _check_clock(add, path: str, clock: str, calendar: str, calendar_ids: set[st
 
 def _check_silence(add, template: PipelineTemplate, calendar_ids: set[str]) -> None:
     path = "silence_reminder"
-    _check_hours(add, f"{path}.after_hours", template.silence_reminder_hours)
+    _check_hours(
+        add, f"{path}.after_hours", template.silence_reminder_hours, clock=template.silence_clock
+    )
     if template.silence_reminder_hours <= 0:
         return
     if not template.silence_reminder_to:
@@ -315,33 +374,47 @@ def _check_action(add, path: str, action: ActionTemplate, calendar_ids: set[str]
         _check_length(add, f"{path}.{name}", getattr(action, name))
 
     kinds: set[str] = set()
+    _check_listed(add, f"{path}.evidence", action.evidence, "evidence requirements")
     for index, requirement in enumerate(action.evidence):
         item = f"{path}.evidence[{index}]"
         _check_key(add, f"{item}.kind", requirement.kind)
         if requirement.kind in kinds:
             add(f"{item}.kind", f"evidence kind {requirement.kind!r} is required twice")
         kinds.add(requirement.kind)
-        if requirement.count < 1:
-            add(f"{item}.count", f"must be at least 1, got {requirement.count}")
+        _check_count(add, f"{item}.count", requirement.count)
+        _check_length(add, f"{item}.description", requirement.description)
         if requirement.content_types and not _check_content_types(
             add, f"{item}.content_types", requirement.content_types
         ):
             never_completes = True
+    files = sum(requirement.count for requirement in action.evidence)
+    if files > MAX_EVIDENCE_PER_COMPLETION:
+        never_completes = True
+        add(
+            f"{path}.evidence",
+            f"needs {files} files in all, but one completion presents at most "
+            f"{MAX_EVIDENCE_PER_COMPLETION}: the action could never be completed",
+        )
 
     answer_keys: set[str] = set()
+    _check_listed(add, f"{path}.answers", action.answers, "answer requirements")
     for index, requirement in enumerate(action.answers):
         item = f"{path}.answers[{index}]"
         _check_key(add, f"{item}.key", requirement.key)
         if requirement.key in answer_keys:
             add(f"{item}.key", f"answer {requirement.key!r} is required twice")
         answer_keys.add(requirement.key)
-        if requirement.count < 1:
-            add(f"{item}.count", f"must be at least 1, got {requirement.count}")
+        _check_count(add, f"{item}.count", requirement.count)
+        _check_length(add, f"{item}.description", requirement.description)
         choices = requirement.choices
+        if len(choices) > MAX_LISTED * 2:
+            add(f"{item}.choices", f"{len(choices)} choices; at most {MAX_LISTED * 2}")
         if len(set(choices)) != len(choices):
             add(f"{item}.choices", "a choice is listed twice")
         if any(not choice.strip() for choice in choices):
             add(f"{item}.choices", "a choice is empty")
+        for choice_index, choice in enumerate(choices):
+            _check_length(add, f"{item}.choices[{choice_index}]", choice)
         if choices and requirement.count > len(set(choices)):
             never_completes = True
             add(
@@ -351,9 +424,10 @@ def _check_action(add, path: str, action: ActionTemplate, calendar_ids: set[str]
             )
 
     time = f"{path}.time"
-    _check_clock(add, time, action.clock, action.calendar, calendar_ids)
-    _check_hours(add, f"{time}.warning_hours", action.warning_hours)
-    _check_hours(add, f"{time}.due_hours", action.due_hours)
+    clock = action.clock
+    _check_clock(add, time, clock, action.calendar, calendar_ids)
+    _check_hours(add, f"{time}.warning_hours", action.warning_hours, clock=clock)
+    _check_hours(add, f"{time}.due_hours", action.due_hours, clock=clock)
     if action.warning_hours > 0 and action.due_hours <= 0:
         problems_of_due = f"{time}.due_hours"
         add(
@@ -371,9 +445,11 @@ def _check_action(add, path: str, action: ActionTemplate, calendar_ids: set[str]
             f"({action.due_hours:g} h)",
         )
     previous = 0.0
+    if len(action.escalations) > MAX_LEVELS:
+        add(f"{time}.escalations", f"{len(action.escalations)} levels; at most {MAX_LEVELS}")
     for index, level in enumerate(action.escalations):
         item = f"{time}.escalations[{index}]"
-        _check_hours(add, f"{item}.after_hours", level.after_hours, optional=False)
+        _check_hours(add, f"{item}.after_hours", level.after_hours, clock=clock, optional=False)
         if index and 0 < level.after_hours <= previous:
             add(
                 f"{item}.after_hours",
@@ -382,13 +458,22 @@ def _check_action(add, path: str, action: ActionTemplate, calendar_ids: set[str]
         previous = max(previous, level.after_hours)
         _check_role(add, f"{item}.to", level.to_role)
     reminder_keys: set[str] = set()
+    if len(action.reminders) > MAX_LEVELS:
+        add(f"{time}.reminders", f"{len(action.reminders)} reminders; at most {MAX_LEVELS}")
     for index, rule in enumerate(action.reminders):
         item = f"{time}.reminders[{index}]"
         _check_key(add, f"{item}.key", rule.key)
         if rule.key in reminder_keys:
             add(f"{item}.key", f"reminder {rule.key!r} is listed twice")
         reminder_keys.add(rule.key)
-        _check_hours(add, f"{item}.every_hours", rule.every_hours, optional=False)
+        _check_hours(
+            add,
+            f"{item}.every_hours",
+            rule.every_hours,
+            clock=clock,
+            optional=False,
+            minimum=MIN_REMINDER_HOURS,
+        )
         if not rule.to_roles:
             add(f"{item}.to", "name at least one role to remind")
         for role_index, role in enumerate(rule.to_roles):
@@ -398,8 +483,10 @@ def _check_action(add, path: str, action: ActionTemplate, calendar_ids: set[str]
 
     if action.points_on_completion < 0:
         add(f"{path}.points.completion", "completion points cannot be negative")
+    _check_points(add, f"{path}.points.completion", action.points_on_completion)
     if action.points_when_overdue > 0:
         add(f"{path}.points.overdue", "an overdue penalty is zero or negative")
+    _check_points(add, f"{path}.points.overdue", action.points_when_overdue)
     _check_points_extras(add, f"{path}.points", action)
 
     departments: set[str] = set()
@@ -418,6 +505,12 @@ def _check_action(add, path: str, action: ActionTemplate, calendar_ids: set[str]
             add(
                 f"{item}.response_target_minutes",
                 f"duration must be greater than 0 minutes, got {rule.response_target_minutes}",
+            )
+        elif rule.response_target_minutes > MAX_RESPONSE_TARGET_MINUTES:
+            add(
+                f"{item}.response_target_minutes",
+                f"{rule.response_target_minutes} minutes is more than a year "
+                f"({MAX_RESPONSE_TARGET_MINUTES})",
             )
     return never_completes
 
@@ -446,6 +539,7 @@ def _check_points_extras(add, path: str, action: ActionTemplate) -> None:
             )
         if bonus.points <= 0:
             add(f"{item}.points", f"a bonus must be greater than 0, got {bonus.points}")
+        _check_points(add, f"{item}.points", bonus.points)
         if bonus.at_least < 1:
             add(f"{item}.at_least", f"must be at least 1, got {bonus.at_least}")
     windows: set[tuple[int, str]] = set()
@@ -456,13 +550,13 @@ def _check_points_extras(add, path: str, action: ActionTemplate) -> None:
                 f"{item}.per",
                 f"unknown window {milestone.per!r} (known: {', '.join(MILESTONE_WINDOWS)})",
             )
-        if milestone.count < 1:
-            add(f"{item}.count", f"must be at least 1, got {milestone.count}")
+        _check_count(add, f"{item}.count", milestone.count, maximum=MAX_POINTS)
         if milestone.points <= 0:
             add(
                 f"{item}.points",
                 f"a milestone bonus must be greater than 0, got {milestone.points}",
             )
+        _check_points(add, f"{item}.points", milestone.points)
         if (milestone.count, milestone.per) in windows:
             add(item, f"the milestone {milestone.count} per {milestone.per} is listed twice")
         windows.add((milestone.count, milestone.per))

@@ -251,21 +251,37 @@ def dump_template(template: PipelineTemplate, *, note: str = "") -> str:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses a key written twice in one mapping (the second would win)."""
+    """SafeLoader that notes every key written twice in one mapping (the second would
+    silently win) and reads on, so the file's other problems are listed too."""
+
+    def __init__(self, stream) -> None:
+        super().__init__(stream)
+        self.duplicates: list[Problem] = []
 
     def construct_mapping(self, node, deep=False):
         seen: set[Any] = set()
         for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, str) and key in seen:
-                raise yaml.MarkedYAMLError(
-                    "while reading a mapping",
-                    node.start_mark,
-                    f"field {key!r} is written twice",
-                    key_node.start_mark,
+                mark = key_node.start_mark
+                self.duplicates.append(
+                    Problem(
+                        "",
+                        f"line {mark.line + 1}, column {mark.column + 1}: field {key!r} is "
+                        "written twice in one mapping; the second would silently win",
+                    )
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+
+def _load(text: str) -> tuple[Any, list[Problem]]:
+    """The parsed document and the keys written twice in it."""
+    loader = _Loader(text)
+    try:
+        return loader.get_single_data(), loader.duplicates
+    finally:
+        loader.dispose()
 
 
 # Dates stay text (validation checks them): YAML's own date reading fails on 2026-02-30.
@@ -686,12 +702,13 @@ def read_template(text: str) -> tuple[PipelineTemplate | None, list[Problem]]:
     the store numbers versions when it saves them.
     """
     try:
-        document = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        document, duplicates = _load(text)
     except yaml.YAMLError as error:
         return None, [_yaml_problem(error)]
     except (ValueError, TypeError, RecursionError) as error:
         return None, [Problem("", f"not a readable template file: {error}")]
     reader = _Reader()
+    reader.problems.extend(duplicates)
     data = reader.fields(document, "", TEMPLATE_FIELDS, required=("id", "name", "actions"))
     if data is None:
         return None, reader.problems

@@ -109,6 +109,9 @@ def test_a_teams_file_may_name_each_rep_s_time_zone(tmp_path):
         "Klara Berg,Zhou Min,West,Europe/Berlin\n"
         "Sam Default,Zhou Min,West,\n"
         "Max Mars,Zhou Min,West,Mars/Olympus_Mons\n"
+        "Lou Local,Zhou Min,West,localtime\n"
+        "Fay Factory,Zhou Min,West,Factory\n"
+        "Pat Posix,Zhou Min,West,posixrules\n"
     )
     team, rejections = read_team_file(teams)
 
@@ -117,8 +120,13 @@ def test_a_teams_file_may_name_each_rep_s_time_zone(tmp_path):
         "Klara Berg": "Europe/Berlin",
         "Sam Default": "",
     }
+    # Names the zone files answer to that are no IANA zone: the server's own zone, the
+    # zone of an unconfigured machine, the POSIX rules.
     assert [(r.row, r.opportunity_id, r.reason) for r in rejections] == [
-        (5, "Max Mars", "unknown_time_zone: Mars/Olympus_Mons")
+        (5, "Max Mars", "unknown_time_zone: Mars/Olympus_Mons"),
+        (6, "Lou Local", "unknown_time_zone: localtime"),
+        (7, "Fay Factory", "unknown_time_zone: Factory"),
+        (8, "Pat Posix", "unknown_time_zone: posixrules"),
     ]
 
 

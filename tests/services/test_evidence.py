@@ -309,6 +309,24 @@ async def test_upload_over_the_limit_is_resource_exhausted(small_limit_evidence,
     assert len(_blob_files(small_limit_evidence.blob_root)) == 1
 
 
+async def test_an_upload_far_over_the_limit_is_resource_exhausted_every_time(
+    small_limit_evidence, opportunity_id
+):
+    """The server used to answer while the client was still streaming, and the client then
+    often saw INTERNAL ("Internal error from Core") instead of the refusal."""
+    stub = small_limit_evidence.stub()
+    data = os.urandom(4 * MIB + 400 * 1024)
+
+    for _attempt in range(10):
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await _upload(stub, _metadata(opportunity_id), data, chunk_size=64 * 1024)
+        assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, raised.value.details()
+        assert "1048576 bytes" in raised.value.details()
+
+    assert await small_limit_evidence.store.list(opportunity_id) == []
+    assert _blob_files(small_limit_evidence.blob_root) == []
+
+
 @pytest.mark.parametrize(
     ("filename", "data", "content_type"),
     [

@@ -82,6 +82,9 @@ async def test_a_rep_pauses_and_a_manager_resumes_with_every_refusal_on_the_wire
     paused = await rep.PauseAction(pause)
     appointment = paused.actions[0]
     assert (appointment.paused, appointment.pause_reason) == (True, REASON)
+    # When the pause began, so a reader can count the pause in force.
+    paused_since = appointment.paused_since.ToDatetime(tzinfo=UTC)
+    assert paused_since >= opened
     assert deadlines(paused) == {"silence": None}
     assert await refused(rep.PauseAction, pause) == grpc.StatusCode.FAILED_PRECONDITION
 
@@ -90,7 +93,7 @@ async def test_a_rep_pauses_and_a_manager_resumes_with_every_refusal_on_the_wire
         pipeline_pb2.ResumeActionRequest(opportunity_id=opportunity_id, action_key="appointment")
     )
     appointment = resumed.actions[0]
-    assert not appointment.paused
+    assert not appointment.paused and not appointment.HasField("paused_since")
     assert abs(appointment.paused_seconds - 7200) < 1
     assert deadlines(resumed) == {
         "silence": opened + timedelta(hours=72, seconds=appointment.paused_seconds)

@@ -226,3 +226,140 @@ def test_the_cli_starts_from_a_preset_and_validates_offline(tmp_path):
     assert "15 problem(s); nothing would be saved" in invalid.stdout
     assert "  actions[0].time.escalations[0].to: unknown role 'boss'" in invalid.stdout
     assert "Traceback" not in invalid.stdout + invalid.stderr
+
+
+# A file that passed validation once and then froze every pipeline started on it: points
+# beyond the events' 32-bit integers, clocks set centuries out, a reminder every second.
+OUT_OF_BOUNDS = """
+id: too-big
+name: Too big
+silence_reminder: {after_hours: 100000, to: [rep]}
+actions:
+  - key: appointment
+    name: Customer appointment
+    name_zh: 客户预约
+    evidence:
+      - {kind: photo, count: 51}
+    answers:
+      - {key: questions, count: 60, choices: [%(long_choice)s]}
+    time:
+      due_hours: 9000
+      escalations: [{after_hours: 876000, to: regional_manager}]
+      reminders: [{key: nag, every_hours: 0.001, to: [rep]}]
+    points:
+      completion: 3000000000
+      overdue: -200000
+      quality_bonus: [{key: big, points: 100001, when: on_time}]
+      milestones: [{count: 5, per: month, points: 999999}]
+    tickets:
+      - {department: legal, kind: review, response_target_minutes: 600000}
+  - key: plan
+    name: Plan
+    name_zh: 计划
+    evidence:
+      - {kind: a, count: 50}
+      - {kind: b, count: 50}
+      - {kind: c, count: 50}
+    time:
+      clock: business
+      due_hours: 2001
+      warning_hours: 2500
+"""
+
+
+def test_numbers_a_running_pipeline_cannot_carry_are_refused_with_their_paths():
+    text = OUT_OF_BOUNDS % {"long_choice": "x" * 501}
+    checked = check_template_text(text)
+
+    assert not checked.ok
+    found = {str(problem) for problem in checked.problems}
+    expected = [
+        ("silence_reminder.after_hours", "100000 h is more than 8760 (a year)"),
+        ("actions[0].evidence[0].count", "51 is more than 50"),
+        ("actions[0].answers[0].count", "60 is more than 50"),
+        ("actions[0].answers[0].choices[0]", "is 501 characters long; at most 500"),
+        ("actions[0].time.due_hours", "9000 h is more than 8760"),
+        ("actions[0].time.escalations[0].after_hours", "876000 h is more than 8760"),
+        ("actions[0].time.reminders[0].every_hours", "0.001 h is too often; at least 0.25 h"),
+        ("actions[0].points.completion", "3000000000 points is beyond 100000"),
+        ("actions[0].points.overdue", "-200000 points is beyond 100000"),
+        ("actions[0].points.quality_bonus[0].points", "100001 points is beyond 100000"),
+        ("actions[0].points.milestones[0].points", "999999 points is beyond 100000"),
+        ("actions[0].tickets[0].response_target_minutes", "more than a year"),
+        ("actions[1].evidence", "needs 150 files in all, but one completion presents at most 100"),
+        ("actions[1].time.due_hours", "2001 working hours is more than 2000"),
+        ("actions[1].time.warning_hours", "2500 working hours is more than 2000"),
+    ]
+    for path, words in expected:
+        assert any(line.startswith(f"{path}: ") and words in line for line in found), (
+            path,
+            words,
+            sorted(found),
+        )
+
+
+def test_a_template_with_more_than_a_hundred_actions_is_refused():
+    actions = "".join(
+        f"  - {{key: step_{n}, name: Step {n}, name_zh: 步骤{n}}}\n" for n in range(101)
+    )
+    checked = check_template_text(f"id: long\nname: Long\nactions:\n{actions}")
+    assert [str(problem) for problem in checked.problems] == ["actions: 101 actions; at most 100"]
+
+
+def test_validate_applies_the_size_limit_import_applies(tmp_path):
+    padding = "# " + "x" * 1000 + "\n"
+    text = "id: big\nname: Big\nactions:\n  - {key: a, name: A, name_zh: 甲}\n"
+    text += padding * 1100
+    checked = check_template_text(text)
+    assert [str(problem) for problem in checked.problems] == [
+        f"the file is {len(text.encode())} bytes; at most 1048576 (1 MiB)"
+    ]
+
+    (tmp_path / "big.yaml").write_text(text, encoding="utf-8")
+    refused = salesflow_cli("template", "validate", "big.yaml", cwd=tmp_path)
+    assert refused.returncode == 1
+    assert "at most 1048576 (1 MiB)" in refused.stdout
+
+
+@pytest.mark.parametrize("zone", ["localtime", "Factory", "posixrules", "posix/Asia/Shanghai"])
+def test_a_calendar_zone_must_be_an_iana_zone(zone):
+    checked = check_template_text(
+        f"id: z\nname: Z\ncalendars:\n  - {{id: default, time_zone: {zone}}}\n"
+        "actions:\n  - {key: a, name: A, name_zh: 甲}\n"
+    )
+    assert [str(problem) for problem in checked.problems] == [
+        f"calendars[0].time_zone: unknown time zone {zone!r} (an IANA zone, e.g. Asia/Shanghai)"
+    ]
+
+
+def test_a_key_written_twice_is_listed_with_every_other_problem():
+    checked = check_template_text(
+        "id: twice\nid: again\nname: Twice\nbogus: 1\nactions:\n"
+        "  - {key: a, name: A, name_zh: 甲, key: b}\n"
+        "  - {key: Bad, name: B, name_zh: 乙}\n"
+    )
+    found = [str(problem) for problem in checked.problems]
+    assert not checked.ok
+    assert found[:2] == [
+        "line 2, column 1: field 'id' is written twice in one mapping; "
+        "the second would silently win",
+        "line 6, column 35: field 'key' is written twice in one mapping; "
+        "the second would silently win",
+    ]
+    assert any(line.startswith("actions[1].key: 'Bad' is not a valid key") for line in found)
+    assert any(line.startswith("bogus: unknown field") for line in found)
+
+
+def test_validate_cuts_a_long_action_list(tmp_path):
+    from salesflow.cli.templates import action_path
+
+    assert action_path(["a", "b"]) == "a -> b"
+    keys = [f"step_{n}" for n in range(45)]
+    assert action_path(keys).endswith("step_29 -> … and 15 more")
+
+    actions = "".join(f"  - {{key: {key}, name: S, name_zh: 步}}\n" for key in keys)
+    (tmp_path / "long.yaml").write_text(f"id: long\nname: Long\nactions:\n{actions}")
+    valid = salesflow_cli("template", "validate", "long.yaml", cwd=tmp_path)
+    assert valid.returncode == 0, valid.stderr
+    assert "45 actions: step_0 -> step_1 -> " in valid.stdout
+    assert "step_30" not in valid.stdout and "… and 15 more" in valid.stdout

@@ -110,6 +110,14 @@ async def test_each_import_is_a_new_version_and_the_same_content_again_is_not(
     assert again.version.sha256 == second.version.sha256 != first.version.sha256
     assert "cold_chain_plan" in first.version.action_keys
     assert first.version.created_by == SALES_OPS.id and first.version.comment == "start"
+    # What the saved calendar knows: the years resolved around now (and which of them
+    # still lack the State Council's make-up working days).
+    [calendar] = first.calendars
+    years = list(calendar.resolved_years)
+    assert (calendar.calendar_id, calendar.country) == ("default", "CN")
+    assert len(years) == 4 and years == list(range(years[0], years[0] + 4))
+    assert set(calendar.years_without_makeup_workdays) <= set(years)
+    assert again.calendars == first.calendars
 
     listed = await client_for(REP).ListVersions(
         templates_pb2.ListVersionsRequest(template_id=template_id)
@@ -255,6 +263,41 @@ async def test_every_call_answers_a_precise_status(client_for, templates, open_c
             ),
             grpc.StatusCode.INVALID_ARGUMENT,
         ),
+        # Unknown templates and versions are NOT_FOUND, never an empty answer.
+        (
+            reader.ListTemplateUsage(templates_pb2.ListTemplateUsageRequest(template_id="no-such")),
+            grpc.StatusCode.NOT_FOUND,
+        ),
+        (
+            reader.PreviewMigration(
+                templates_pb2.MigrationRequest(template_id="no-such", to_version=1, from_version=1)
+            ),
+            grpc.StatusCode.NOT_FOUND,
+        ),
+        (
+            reader.PreviewMigration(
+                templates_pb2.MigrationRequest(
+                    template_id=template_id, to_version=5, from_version=1
+                )
+            ),
+            grpc.StatusCode.NOT_FOUND,
+        ),
+        (
+            reader.PreviewMigration(
+                templates_pb2.MigrationRequest(
+                    template_id=template_id, to_version=1, from_version=7
+                )
+            ),
+            grpc.StatusCode.NOT_FOUND,
+        ),
+        (
+            client_for(SALES_OPS).MigratePipelines(
+                templates_pb2.MigrationRequest(
+                    template_id="no-such", to_version=1, opportunity_ids=["X1"]
+                )
+            ),
+            grpc.StatusCode.NOT_FOUND,
+        ),
     ]
     for call, code in cases:
         assert (await refused(call)).code() == code
@@ -283,3 +326,54 @@ async def test_a_diff_compares_two_versions_or_a_draft_with_the_latest(client_fo
     )
     assert (against_latest.from_version, against_latest.to_version) == (2, 0)
     assert list(against_latest.lines) == ["~ action cold_chain_plan: points.completion 8 -> 10"]
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+@pytest.mark.parametrize("change", ["update", "delete"])
+async def test_the_database_refuses_to_change_or_delete_a_saved_version(
+    client_for, database_url, tmp_path, backend, change
+):
+    from sqlalchemy import create_engine, delete, insert, update
+    from sqlalchemy.exc import DBAPIError
+
+    from salesflow.core.db import sync_url, utcnow
+    from salesflow.core.migrate import upgrade
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'templates.db'}"
+        upgrade(url)
+    else:
+        url = database_url
+    template_id = new_template_id()
+    engine = create_engine(sync_url(url))
+    table = TemplateVersion.__table__
+    row = (table.c.template_id == template_id) & (table.c.version == 1)
+    statement = (
+        update(table).where(row).values(comment="rewritten")
+        if change == "update"
+        else delete(table).where(row)
+    )
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(table).values(
+                    template_id=template_id,
+                    version=1,
+                    name="Saved",
+                    body="{}",
+                    yaml_source="",
+                    sha256="0" * 64,
+                    action_keys="a",
+                    created_at=utcnow(),
+                    created_by="Sam Ops",
+                    comment="first",
+                )
+            )
+        with pytest.raises(DBAPIError, match="template versions are immutable"):
+            with engine.begin() as connection:
+                connection.execute(statement)
+        with engine.connect() as connection:
+            kept = connection.execute(select(table.c.comment).where(row)).scalar_one()
+        assert kept == "first"
+    finally:
+        engine.dispose()

@@ -200,6 +200,9 @@ class ActionSnapshot:
     # resubmission. The reason is the department's note.
     returned: bool = False
     return_reason: str = ""
+    # When the pause in force began; None while the action's clocks run. A reader adds
+    # the time since then to paused_seconds for the pause so far.
+    paused_since: datetime | None = None
 
 
 @dataclass

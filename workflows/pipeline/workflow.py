@@ -341,6 +341,7 @@ class PipelineWorkflow:
         now = self._now()
         self._paused_at = now
         snapshot.paused = True
+        snapshot.paused_since = now
         snapshot.pause_reason = request.reason.strip()
         self._record(
             "action.paused",
@@ -947,6 +948,7 @@ class PipelineWorkflow:
         self._paused_at = None
         paused_seconds = (pause.end - pause.start).total_seconds()
         snapshot.paused = False
+        snapshot.paused_since = None
         snapshot.pause_reason = ""
         snapshot.paused_seconds += paused_seconds
         snapshot.due_at = self._due_at(index)

@@ -188,7 +188,7 @@ class GetPipelineRequest(_message.Message):
     def __init__(self, opportunity_id: _Optional[str] = ...) -> None: ...
 
 class ActionState(_message.Message):
-    __slots__ = ("key", "name", "name_zh", "status", "started_at", "completed_at", "due_at", "overdue", "escalations", "paused", "pause_reason", "paused_seconds", "warned", "returned", "return_reason")
+    __slots__ = ("key", "name", "name_zh", "status", "started_at", "completed_at", "due_at", "overdue", "escalations", "paused", "pause_reason", "paused_seconds", "warned", "returned", "return_reason", "paused_since")
     KEY_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     NAME_ZH_FIELD_NUMBER: _ClassVar[int]
@@ -204,6 +204,7 @@ class ActionState(_message.Message):
     WARNED_FIELD_NUMBER: _ClassVar[int]
     RETURNED_FIELD_NUMBER: _ClassVar[int]
     RETURN_REASON_FIELD_NUMBER: _ClassVar[int]
+    PAUSED_SINCE_FIELD_NUMBER: _ClassVar[int]
     key: str
     name: str
     name_zh: str
@@ -219,7 +220,8 @@ class ActionState(_message.Message):
     warned: bool
     returned: bool
     return_reason: str
-    def __init__(self, key: _Optional[str] = ..., name: _Optional[str] = ..., name_zh: _Optional[str] = ..., status: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue: _Optional[bool] = ..., escalations: _Optional[int] = ..., paused: _Optional[bool] = ..., pause_reason: _Optional[str] = ..., paused_seconds: _Optional[float] = ..., warned: _Optional[bool] = ..., returned: _Optional[bool] = ..., return_reason: _Optional[str] = ...) -> None: ...
+    paused_since: _timestamp_pb2.Timestamp
+    def __init__(self, key: _Optional[str] = ..., name: _Optional[str] = ..., name_zh: _Optional[str] = ..., status: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue: _Optional[bool] = ..., escalations: _Optional[int] = ..., paused: _Optional[bool] = ..., pause_reason: _Optional[str] = ..., paused_seconds: _Optional[float] = ..., warned: _Optional[bool] = ..., returned: _Optional[bool] = ..., return_reason: _Optional[str] = ..., paused_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Deadline(_message.Message):
     __slots__ = ("key", "at", "fired")

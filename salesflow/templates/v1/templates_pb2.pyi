@@ -52,12 +52,28 @@ class ImportTemplateRequest(_message.Message):
     def __init__(self, yaml: _Optional[str] = ..., comment: _Optional[str] = ...) -> None: ...
 
 class ImportTemplateResponse(_message.Message):
-    __slots__ = ("version", "created")
+    __slots__ = ("version", "created", "calendars")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
+    CALENDARS_FIELD_NUMBER: _ClassVar[int]
     version: TemplateVersion
     created: bool
-    def __init__(self, version: _Optional[_Union[TemplateVersion, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+    calendars: _containers.RepeatedCompositeFieldContainer[CalendarCoverage]
+    def __init__(self, version: _Optional[_Union[TemplateVersion, _Mapping]] = ..., created: _Optional[bool] = ..., calendars: _Optional[_Iterable[_Union[CalendarCoverage, _Mapping]]] = ...) -> None: ...
+
+class CalendarCoverage(_message.Message):
+    __slots__ = ("calendar_id", "country", "resolved_years", "years_without_makeup_workdays", "holidays_version")
+    CALENDAR_ID_FIELD_NUMBER: _ClassVar[int]
+    COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_YEARS_FIELD_NUMBER: _ClassVar[int]
+    YEARS_WITHOUT_MAKEUP_WORKDAYS_FIELD_NUMBER: _ClassVar[int]
+    HOLIDAYS_VERSION_FIELD_NUMBER: _ClassVar[int]
+    calendar_id: str
+    country: str
+    resolved_years: _containers.RepeatedScalarFieldContainer[int]
+    years_without_makeup_workdays: _containers.RepeatedScalarFieldContainer[int]
+    holidays_version: str
+    def __init__(self, calendar_id: _Optional[str] = ..., country: _Optional[str] = ..., resolved_years: _Optional[_Iterable[int]] = ..., years_without_makeup_workdays: _Optional[_Iterable[int]] = ..., holidays_version: _Optional[str] = ...) -> None: ...
 
 class ExportTemplateRequest(_message.Message):
     __slots__ = ("template_id", "version")
