@@ -17,7 +17,7 @@ from salesflow.core.db import utcnow
 from salesflow.core.errors import InvalidArgument, require
 from salesflow.core.rpc import rpc
 from salesflow.core.wire import bounded_limit, timestamp
-from services.analytics import health, queries, strategies
+from services.analytics import coverage, health, queries, strategies
 from services.analytics.config import AnalyticsConfig
 from services.analytics.scope import Scope, readable_rep, resolve_scope
 
@@ -411,4 +411,25 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         )
         if found.team_acceptance is not None:
             response.team_acceptance = found.team_acceptance
+        return response
+
+    @rpc
+    async def Coverage(self, request, context, caller: Caller) -> pb.CoverageResponse:
+        """When the caller's visible instances started, and their regions, teams and reps."""
+        found = await coverage.coverage(self._sessions, caller)
+        response = pb.CoverageResponse(
+            instances=found.instances,
+            regions=found.regions,
+            teams=found.teams,
+            reps=[
+                pb.CoveredRep(
+                    rep_id=rep.rep_id, team=rep.team, region=rep.region, instances=rep.instances
+                )
+                for rep in found.reps
+            ],
+            timezone=self._config.timezone,
+        )
+        if found.first_started is not None:
+            response.first_started.CopyFrom(timestamp(found.first_started))
+            response.last_started.CopyFrom(timestamp(found.last_started))
         return response
