@@ -208,7 +208,8 @@ async def growth(request: web.Request, viewer: Caller) -> dict:
     raw_to = request.query.get("to", "").strip()
     end = request.app[CLOCK]()
     if raw_to:
-        end = period_from_query(raw_to, raw_to, backend.zone).end
+        # The growth path ends with the week that contains this moment: the `to` day's start.
+        end = period_from_query(raw_to, raw_to, backend.zone).start
     return await backend.growth(
         viewer,
         rep=rep,

@@ -82,7 +82,7 @@ class _Collector:
     async def rep(self, overview: dict, rep: dict, *, timelines: int) -> None:
         """A rep's growth path, pipelines and the timelines of their first pipelines."""
         default = overview["periods"][overview["default_period"]]
-        end = self._filters(default).period.end
+        end = period_from_query(default["to"], default["to"], self.backend.zone).start
         growth_query = {"rep": rep["id"], "to": default["to"], "weeks": GROWTH_WEEKS}
         self.responses[request_key("/api/growth", growth_query)] = await self.backend.growth(
             self.viewer, rep=rep["id"], end=end, weeks=GROWTH_WEEKS, top=3
