@@ -863,7 +863,7 @@
         el("td", { class: "num", text: pct(c.feedback) })));
     }
     table.appendChild(body);
-    box.appendChild(table);
+    box.appendChild(el("div", { class: "scroll" }, table));
   }
 
   function renderGrowth(data) {
