@@ -312,18 +312,21 @@ async def _up(options, settings: Settings) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with Stack(settings, stack_options) as stack:
+        board = None
         try:
             board = await dashboard.start_for_stack(stack, dashboard_config)
         except OSError as error:
+            # The services are what `up` is for; the dashboard can start on its own later.
             print(
                 f"salesflow: the dashboard cannot listen on {dashboard_config.host}:"
-                f"{dashboard_config.port} ({error}); set SALESFLOW_DASHBOARD_PORT",
+                f"{dashboard_config.port} ({error}); choose SALESFLOW_DASHBOARD_PORT and run "
+                "`salesflow dashboard`",
                 file=sys.stderr,
             )
-            return 1
         try:
             print(f"salesflow is up (state in {state_dir})")
-            print(f"  Dashboard         {board.url}")
+            if board is not None:
+                print(f"  Dashboard         {board.url}")
             print(f"  Temporal web UI   http://127.0.0.1:{options.ui_port}")
             print(f"  Temporal frontend {stack.settings.temporal_address}")
             print(f"  NATS              {stack.settings.nats_url}")
@@ -332,7 +335,8 @@ async def _up(options, settings: Settings) -> int:
             print("Press Ctrl-C to stop.", flush=True)
             await stop.wait()
         finally:
-            await board.stop()
+            if board is not None:
+                await board.stop()
     return 0
 
 

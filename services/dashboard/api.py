@@ -257,5 +257,5 @@ def build_app(
     app.router.add_get("/api/growth", growth)
     app.router.add_get("/api/pipelines", pipelines)
     app.router.add_get("/api/pipelines/{opportunity_id}", pipeline)
-    app.router.add_route("*", "/api/{tail:.*}", unknown_api)
+    app.router.add_get("/api/{tail:.*}", unknown_api)
     return app
