@@ -177,7 +177,7 @@ async def _run_replay(
                 snapshot_path = await dashboard.write_demo_snapshot(stack, DEFAULT_HOME)
             _print_report(summary, export_dir, showcase, snapshot_path, json_output=options.json)
             if dashboard_config is not None:
-                await _serve_dashboard(stack, dashboard_config)
+                await _serve_dashboard(stack, dashboard_config, json_output=options.json)
     except Exception as error:
         logger.debug("replay failed", exc_info=True)
         print(f"salesflow: replay failed: {type(error).__name__}: {error}", file=sys.stderr)
@@ -202,10 +202,15 @@ def _print_report(summary, export_dir, showcase, snapshot_path, *, json_output: 
     sys.stdout.flush()
 
 
-async def _serve_dashboard(stack, config) -> None:
+async def _serve_dashboard(stack, config, *, json_output: bool) -> None:
     """The live dashboard over the replayed stack, until Ctrl-C."""
     running = await dashboard.start_for_stack(stack, config)
-    print(f"Dashboard: {running.url} (the replayed stack stays up; Ctrl-C stops both)", flush=True)
+    # With --json, standard output stays the JSON document.
+    print(
+        f"Dashboard: {running.url} (the replayed stack stays up; Ctrl-C stops both)",
+        file=sys.stderr if json_output else sys.stdout,
+        flush=True,
+    )
     try:
         await dashboard.wait_for_stop()
     finally:
