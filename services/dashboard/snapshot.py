@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import grpc
+
 from salesflow.core.caller import Caller
 from services.dashboard.api import static_text
 from services.dashboard.backend import BOTTLENECK_RANKS, DashboardBackend, Filters
@@ -90,9 +92,15 @@ class _Collector:
         listed = await self.backend.pipelines(self.viewer, rep=rep["id"], region="", outcome="")
         self.responses[request_key("/api/pipelines", {"rep": rep["id"]})] = listed
         for pipeline in listed["pipelines"][:timelines]:
-            self.responses[pipeline_path(pipeline["id"])] = await self.backend.pipeline(
-                self.viewer, pipeline["id"]
-            )
+            try:
+                timeline = await self.backend.pipeline(self.viewer, pipeline["id"])
+            except grpc.aio.AioRpcError as error:
+                # The page says "not in this snapshot" for it, as for any view not captured.
+                logger.warning(
+                    "snapshot leaves out pipeline=%s: %s", pipeline["id"], error.code().name
+                )
+                continue
+            self.responses[pipeline_path(pipeline["id"])] = timeline
 
     def _filters(self, period: dict, *, region: str = "", rep: str = "") -> Filters:
         return Filters(

@@ -15,6 +15,7 @@ Asia/Shanghai; the week is Monday 03-03 to Sunday 03-09.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -356,3 +357,27 @@ async def test_an_unexpected_failure_is_json_without_a_traceback():
     assert "/static/dashboard.js" in page_text
     assert script.status == 200 and script.content_type == "application/javascript"
     assert missing.status == 404
+
+
+async def test_the_demo_writes_a_snapshot_of_what_the_endpoints_answer(
+    stack, history, board, http, tmp_path
+):
+    from salesflow.cli.dashboard import DEMO_SNAPSHOT, write_demo_snapshot
+
+    path = await write_demo_snapshot(stack, tmp_path)
+
+    assert path == tmp_path / DEMO_SNAPSHOT
+    page = path.read_text(encoding="utf-8")
+    data = json.loads(page.split('type="application/json">')[1].split("</script>")[0])
+    responses = data["responses"]
+    # The page's default view, and the drill-down to each rep with their pipelines.
+    assert responses["/api/overview"]["regions"] == sorted([history.east, history.west])
+    status, live = await http(board.url + "api/heatmap", group="region", **WEEK)
+    assert responses[f"/api/heatmap?from={WEEK['from']}&group=region&to={WEEK['to']}"] == live
+    key = f"/api/pipelines?rep={history.amy}"
+    assert [p["id"] for p in responses[key]["pipelines"]] == [history.q1, history.q2]
+    # These pipelines have no workflow to read a timeline from: left out, not a failure.
+    assert not any(key.startswith(f"/api/pipelines/{history.q1}") for key in responses)
+    # Nothing in it loads from anywhere.
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    assert "http://" not in page.split("<script>")[0] and "src=" not in page
