@@ -174,6 +174,8 @@ class Stack:
                 deps,
                 port=ports["pipeline"],
                 evidence_target=f"{self.settings.grpc_host}:{evidence.port}",
+                # Analytics starts later on its chosen port; suggestions reach it from then.
+                analytics_target=f"{self.settings.grpc_host}:{ports['analytics']}",
             )
         )
         self._register(await serve_points(deps, port=ports["points"]))
@@ -235,7 +237,8 @@ class Stack:
         if self.options.fixed_ports:
             return {name: getattr(self.settings, f"{name}_port") for name in names}
         # Chosen before any service starts: evidence and pipeline each need the other's
-        # address (evidence asks the pipeline service who may see a pipeline's files).
+        # address (evidence asks the pipeline service who may see a pipeline's files), and
+        # the pipeline service asks analytics for strategy suggestions.
         return {name: free_port() for name in names}
 
     def _register(self, service: RunningService) -> None:

@@ -468,3 +468,180 @@ async def test_every_service_answers_health_checks_and_reflection(stack):
                 listed = {s.name for s in answer.list_services_response.service}
                 assert service in listed
                 assert "grpc.health.v1.Health" in listed
+
+
+async def walk_to_contract_archive(stack, pipelines, opportunity_id: str, rep: Caller) -> list[str]:
+    """Starts the pipeline as the rep (`pipelines` speaks as them) and completes the four
+    actions before the contract archive; answers the ids of the three contract documents,
+    uploaded."""
+    env = stack.environment
+    await pipelines.StartPipeline(
+        pipeline_pb2.StartPipelineRequest(opportunity_id=opportunity_id, rep_id=rep.id)
+    )
+    await pipelines.CompleteAction(
+        pipeline_pb2.CompleteActionRequest(opportunity_id=opportunity_id, action_key="appointment")
+    )
+    for action_key, count, answers in (
+        ("onsite_diagnosis", 1, []),
+        (
+            "solution_demo",
+            3,
+            [
+                pipeline_pb2.Answer(key="customer_questions", values=["a?", "b?", "c?"]),
+                pipeline_pb2.Answer(
+                    key="response_strategies",
+                    values=["cost_breakdown", "trial_period", "bundle_offer"],
+                ),
+            ],
+        ),
+    ):
+        taken = await next_second(env)
+        photos = [
+            await upload(
+                stack,
+                rep,
+                opportunity_id,
+                action_key,
+                "onsite_photo",
+                None,
+                photo(f"{action_key} {i} {opportunity_id}", taken),
+            )
+            for i in range(count)
+        ]
+        await env.sleep(timedelta(seconds=2))
+        await pipelines.CompleteAction(
+            pipeline_pb2.CompleteActionRequest(
+                opportunity_id=opportunity_id,
+                action_key=action_key,
+                evidence_ids=photos,
+                answers=answers,
+            )
+        )
+    await pipelines.CompleteAction(
+        pipeline_pb2.CompleteActionRequest(
+            opportunity_id=opportunity_id,
+            action_key="objection_handling",
+            answers=[
+                pipeline_pb2.Answer(key="customer_objections", values=["price"]),
+                pipeline_pb2.Answer(key="response_strategies", values=["cost_breakdown"]),
+            ],
+        )
+    )
+    return [
+        await upload(
+            stack,
+            rep,
+            opportunity_id,
+            "contract_archive",
+            kind,
+            None,
+            document_bytes(f"{kind} {opportunity_id}"),
+        )
+        for kind in ("signed_signature_page", "product_list", "service_commitment_letter")
+    ]
+
+
+async def test_a_rejected_legal_review_goes_back_to_the_rep_who_resubmits_and_wins(stack):
+    from tests.workflows.test_pipeline_timers import published
+
+    # A rep of this test's own: the session's ledger counts the other tests' reps.
+    rosa = Caller("Rosa Return", Role.REP, frozenset({"East"}))
+    await upsert_team(stack.sessions, [TeamMember(rosa.id, "Mona Manager", "East")])
+    opportunity_id = f"RET{uuid.uuid4().hex[:6].upper()}"
+    reason = "the signature page is not signed by the customer's legal representative"
+    async with (
+        channel(stack.target("pipeline"), rosa) as rep_channel,
+        channel(stack.target("ticketing"), LEGAL) as legal_channel,
+    ):
+        pipelines = pipeline_pb2_grpc.PipelineServiceStub(rep_channel)
+        tickets = ticketing_pb2_grpc.TicketingServiceStub(legal_channel)
+        documents = await walk_to_contract_archive(stack, pipelines, opportunity_id, rosa)
+        archive = pipeline_pb2.CompleteActionRequest(
+            opportunity_id=opportunity_id, action_key="contract_archive", evidence_ids=documents
+        )
+
+        async def listed(status: str):
+            reply = await tickets.ListTickets(
+                ticketing_pb2.ListTicketsRequest(opportunity_id=opportunity_id, status=status)
+            )
+            return list(reply.tickets)
+
+        [ticket] = await eventually(lambda: listed("open"))
+        key = ticket.ticket_key
+        await tickets.RejectTicket(ticketing_pb2.TicketActionRequest(ticket_key=key, note=reason))
+
+        # The pipeline sends the contract step back to the rep, open, with legal's reason.
+        async def returned():
+            state = await pipelines.GetPipeline(
+                pipeline_pb2.GetPipelineRequest(opportunity_id=opportunity_id)
+            )
+            step = next(a for a in state.actions if a.key == "contract_archive")
+            return (state, step) if step.returned else None
+
+        state, step = await eventually(returned)
+        assert (state.current_action, step.status, step.return_reason) == (
+            "contract_archive",
+            "open",
+            reason,
+        )
+        assert [(t.ticket_key, t.status, t.note) for t in state.tickets] == [
+            (key, "rejected", reason)
+        ]
+        with pytest.raises(grpc.aio.AioRpcError) as still_locked:
+            await pipelines.CompleteAction(archive)
+        assert still_locked.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        rejection = rejection_detail(still_locked.value, pipeline_pb2.CompleteActionRejection)
+        [unmet] = rejection.unmet
+        assert (unmet.kind, unmet.key) == ("ticket", "legal")
+        assert reason in unmet.message
+
+        # Only who may complete the step may resubmit it.
+        resubmit = pipeline_pb2.ResubmitActionRequest(
+            opportunity_id=opportunity_id,
+            action_key="contract_archive",
+            note="signed again by the legal representative",
+        )
+        for outsider in (OTHER_REP, LEGAL):
+            async with channel(stack.target("pipeline"), outsider) as outsider_channel:
+                with pytest.raises(grpc.aio.AioRpcError) as not_theirs:
+                    await pipeline_pb2_grpc.PipelineServiceStub(outsider_channel).ResubmitAction(
+                        resubmit
+                    )
+                assert not_theirs.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+        state = await pipelines.ResubmitAction(resubmit)
+        step = next(a for a in state.actions if a.key == "contract_archive")
+        assert (step.status, step.returned) == ("open", False)
+        assert [(t.ticket_key, t.status, t.occurrence) for t in state.tickets] == [
+            (f"{key}:2", "requested", 2)
+        ]
+        with pytest.raises(grpc.aio.AioRpcError) as nothing_returned:
+            await pipelines.ResubmitAction(resubmit)
+        assert nothing_returned.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+        # Legal reviews the second occurrence and resolves it; the contract completes.
+        [follow_up] = await eventually(lambda: listed("open"))
+        assert (follow_up.ticket_key, follow_up.previous_ticket_key) == (f"{key}:2", key)
+        await tickets.ResolveTicket(
+            ticketing_pb2.TicketActionRequest(ticket_key=follow_up.ticket_key, note="approved")
+        )
+
+        async def archived():
+            try:
+                return await pipelines.CompleteAction(archive)
+            except grpc.aio.AioRpcError as error:
+                if error.code() != grpc.StatusCode.FAILED_PRECONDITION:
+                    raise
+                return None
+
+        done = await eventually(archived)
+        assert done.state.outcome == "won"
+
+    workflow_id = f"pipeline-{opportunity_id}"
+    assert await published(stack.bus, "action.returned") == [
+        f"{workflow_id}:action.returned:contract_archive:1:1"
+    ]
+    assert await published(stack.bus, "ticket.requested") == [
+        f"{workflow_id}:ticket.requested:{key}",
+        f"{workflow_id}:ticket.requested:{key}:2",
+    ]

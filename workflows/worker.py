@@ -1,4 +1,5 @@
-"""The Temporal worker that runs pipeline workflows and their activities.
+"""The Temporal worker that runs pipeline workflows, ticket response clocks and their
+activities.
 
 python -m workflows.worker      # connects to SALESFLOW_TEMPORAL_ADDRESS and NATS
 """
@@ -19,6 +20,8 @@ from salesflow.core.logs import configure_logging
 from salesflow.core.settings import Settings
 from workflows.pipeline.activities import PipelineActivities
 from workflows.pipeline.workflow import PipelineWorkflow
+from workflows.ticket_response.activities import TicketResponseActivities
+from workflows.ticket_response.workflow import TicketResponseWorkflow
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +29,10 @@ logger = logging.getLogger(__name__)
 def build_worker(
     client: Client, bus: EventBus, *, task_queue: str, max_cached_workflows: int = 10_000
 ) -> Worker:
-    """A worker for the pipeline workflow; a large cache keeps replays of histories rare."""
+    """A worker for the pipeline and ticket response workflows; a large cache keeps
+    replays of histories rare."""
     activities = PipelineActivities(bus)
+    ticket_activities = TicketResponseActivities(bus)
     # Our workflow modules hold no mutable global state, so the sandbox may share them
     # across runs instead of re-importing them for every pipeline (the main startup cost).
     runner = SandboxedWorkflowRunner(
@@ -36,9 +41,9 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[PipelineWorkflow],
+        workflows=[PipelineWorkflow, TicketResponseWorkflow],
         workflow_runner=runner,
-        activities=[activities.publish_facts],
+        activities=[activities.publish_facts, ticket_activities.publish_escalation],
         max_cached_workflows=max_cached_workflows,
         max_concurrent_workflow_tasks=200,
         # Many pipelines act at the same moment (a replay, a Monday morning): with the

@@ -4,6 +4,9 @@ From the stream by default (every analytics table emptied, the JetStream stream 
 from its first retained event), or with --from-store from the events the read model stored.
 Uses SALESFLOW_DATABASE_URL, SALESFLOW_NATS_URL and SALESFLOW_EVENT_PREFIX; the analytics
 service may keep running meanwhile.
+
+`salesflow analytics outcomes REP ACTION [--topic price] [-n 3]`: a rep's last outcomes of
+an action type, from the running analytics service, as the caller of --as/--role/--regions.
 """
 
 from __future__ import annotations
@@ -11,7 +14,18 @@ from __future__ import annotations
 import asyncio
 import sys
 
+import grpc
+
+from salesflow.analytics.v1 import analytics_pb2, analytics_pb2_grpc
+from salesflow.cli.pipelines import RPC_TIMEOUT_SECONDS, add_identity_options, caller_from_options
+from salesflow.core.rpc import channel
 from salesflow.core.settings import Settings, SettingsError
+
+_RESULTS = {
+    analytics_pb2.OUTCOME_RESULT_ACCEPTED: "accepted",
+    analytics_pb2.OUTCOME_RESULT_REJECTED: "rejected",
+    analytics_pb2.OUTCOME_RESULT_PENDING: "pending",
+}
 
 
 def register(commands) -> None:
@@ -25,6 +39,14 @@ def register(commands) -> None:
         help="fold again from the stored events instead of replaying the stream",
     )
     rebuild.set_defaults(handler=_rebuild)
+
+    outcomes = verbs.add_parser("outcomes", help="a rep's last outcomes of an action type")
+    outcomes.add_argument("rep")
+    outcomes.add_argument("action", help="action key, e.g. objection_handling")
+    outcomes.add_argument("--topic", default="", help="only answers mentioning it, e.g. price")
+    outcomes.add_argument("-n", "--limit", type=int, default=3, help="how many (default 3)")
+    outcomes.set_defaults(handler=_outcomes)
+    add_identity_options(outcomes)
 
 
 async def _rebuild(options, settings: Settings) -> int:
@@ -67,4 +89,30 @@ async def _rebuild(options, settings: Settings) -> int:
         f"analytics rebuilt from {source}: {result.pipelines} pipelines"
         + ("" if options.from_store else f", {result.events_read} events read")
     )
+    return 0
+
+
+async def _outcomes(options, settings: Settings) -> int:
+    request = analytics_pb2.LastOutcomesRequest(
+        rep_id=options.rep, action_key=options.action, topic=options.topic, limit=options.limit
+    )
+    caller = caller_from_options(options)
+    async with channel(settings.target("analytics"), caller) as opened:
+        stub = analytics_pb2_grpc.AnalyticsServiceStub(opened)
+        try:
+            found = await stub.LastOutcomes(request, timeout=RPC_TIMEOUT_SECONDS)
+        except grpc.aio.AioRpcError as error:
+            print(f"salesflow: {error.code().name}: {error.details()}", file=sys.stderr)
+            return 1
+
+    about = f" about {options.topic}" if options.topic else ""
+    print(f"{options.rep}: last {len(found.outcomes)} {options.action} outcomes{about}")
+    for outcome in found.outcomes:
+        completed = outcome.completed_at.ToDatetime().strftime("%Y-%m-%d %H:%MZ")
+        strategies = ", ".join(outcome.strategies) or "no strategies"
+        print(
+            f"  {completed}  {outcome.opportunity_id}  {_RESULTS.get(outcome.result, '-')} "
+            f"({outcome.pipeline_outcome})  quality {outcome.quality:.0f}  {strategies}"
+            + (f"  — {outcome.topic}" if outcome.topic else "")
+        )
     return 0

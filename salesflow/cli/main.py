@@ -11,7 +11,10 @@ salesflow pipeline start|complete|show|reply|close ...   act on pipelines of a r
 salesflow evidence upload|list ...   evidence files of a running stack
 salesflow template ...               the action template library (see salesflow.cli.templates)
 salesflow analytics rebuild [--from-store]   rebuild the analytics read model
+salesflow analytics outcomes REP ACTION      a rep's last outcomes (--topic price, -n 3)
+salesflow coaching weaknesses|assign|tasks|done|progress   coaching (cli/coaching.py)
 salesflow points ...                 balances, leaderboard, rewards, HR export (cli/points.py)
+salesflow tickets ...                tickets to legal and logistics (see salesflow.cli.tickets)
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from salesflow.cli import analytics, dashboard, pipelines
+from salesflow.cli import analytics, coaching, dashboard, pipelines
 from salesflow.cli import points as points_commands
 from salesflow.cli import templates as template_commands
+from salesflow.cli import tickets as ticket_commands
 from salesflow.core.logs import configure_logging
 from salesflow.core.settings import Settings, SettingsError
 
@@ -103,7 +107,9 @@ def _parser() -> argparse.ArgumentParser:
     pipelines.register(commands)
     template_commands.add_parser(commands)
     analytics.register(commands)
+    coaching.register(commands)
     points_commands.register(commands)
+    ticket_commands.register(commands)
     dashboard.register(commands)
     return parser
 

@@ -101,6 +101,14 @@ def register(commands) -> None:
     resume.add_argument("--action", default="", help="guard: the action expected to be current")
     resume.set_defaults(handler=_resume)
 
+    resubmit = verbs.add_parser(
+        "resubmit", help="resubmit an action a department sent back (its review is asked again)"
+    )
+    resubmit.add_argument("opportunity_id")
+    resubmit.add_argument("--note", default="", help="what was revised, for the department")
+    resubmit.add_argument("--action", default="", help="guard: the action expected to be current")
+    resubmit.set_defaults(handler=_resubmit)
+
     close = verbs.add_parser("close", help="close a pipeline as lost")
     close.add_argument("opportunity_id")
     close.add_argument("--reason", required=True)
@@ -197,38 +205,45 @@ async def _complete(options, settings: Settings) -> int:
             return _fail(error)
     timing = "on time" if response.on_time else "late"
     print(f"{options.action_key} completed ({timing}, {response.points:+d} points)")
+    if response.HasField("suggestion"):
+        print_suggestion(response.suggestion)
     print_state(response.state)
     return 0
 
 
+def _record(record: pipeline_pb2.StrategyRecord) -> str:
+    accepted = "no decided outcome yet"
+    if record.HasField("team_acceptance"):
+        accepted = (
+            f"accepted {record.team_accepted} of {record.team_decided} "
+            f"({round(record.team_acceptance * 100)}%)"
+        )
+    return (
+        f"{record.strategy}: you {record.rep_uses}, team {record.team_uses} uses, "
+        f"{accepted} team-wide"
+    )
+
+
+def print_suggestion(suggestion: pipeline_pb2.StrategySuggestion) -> None:
+    """The feedback after a completion: the sentences, then the figures behind them."""
+    print(f"Suggestion: {suggestion.text}")
+    print(f"建议：{suggestion.text_zh}")
+    for record in suggestion.used:
+        print(f"  used      {_record(record)}")
+    for record in suggestion.use_more:
+        print(f"  use more  {_record(record)}")
+
+
 async def _show(options, settings: Settings) -> int:
-    async with _pipeline_stub(settings, options) as open_channel:
-        stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
-        try:
-            state = await stub.GetPipeline(
-                pipeline_pb2.GetPipelineRequest(opportunity_id=options.opportunity_id),
-                timeout=RPC_TIMEOUT_SECONDS,
-            )
-        except grpc.aio.AioRpcError as error:
-            return _fail(error)
-    print_state(state)
-    return 0
+    request = pipeline_pb2.GetPipelineRequest(opportunity_id=options.opportunity_id)
+    return await _change(options, settings, "GetPipeline", request)
 
 
 async def _reply(options, settings: Settings) -> int:
-    async with _pipeline_stub(settings, options) as open_channel:
-        stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
-        try:
-            state = await stub.RecordCustomerReply(
-                pipeline_pb2.RecordCustomerReplyRequest(
-                    opportunity_id=options.opportunity_id, note=options.note
-                ),
-                timeout=RPC_TIMEOUT_SECONDS,
-            )
-        except grpc.aio.AioRpcError as error:
-            return _fail(error)
-    print_state(state)
-    return 0
+    request = pipeline_pb2.RecordCustomerReplyRequest(
+        opportunity_id=options.opportunity_id, note=options.note
+    )
+    return await _change(options, settings, "RecordCustomerReply", request)
 
 
 async def _pause(options, settings: Settings) -> int:
@@ -245,8 +260,15 @@ async def _resume(options, settings: Settings) -> int:
     return await _change(options, settings, "ResumeAction", request)
 
 
+async def _resubmit(options, settings: Settings) -> int:
+    request = pipeline_pb2.ResubmitActionRequest(
+        opportunity_id=options.opportunity_id, action_key=options.action, note=options.note
+    )
+    return await _change(options, settings, "ResubmitAction", request)
+
+
 async def _change(options, settings: Settings, method: str, request) -> int:
-    """One state-changing call that answers the pipeline's state."""
+    """One call that answers the pipeline's state, which is printed."""
     async with _pipeline_stub(settings, options) as open_channel:
         stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
         try:
@@ -258,19 +280,10 @@ async def _change(options, settings: Settings, method: str, request) -> int:
 
 
 async def _close(options, settings: Settings) -> int:
-    async with _pipeline_stub(settings, options) as open_channel:
-        stub = pipeline_pb2_grpc.PipelineServiceStub(open_channel)
-        try:
-            state = await stub.ClosePipeline(
-                pipeline_pb2.ClosePipelineRequest(
-                    opportunity_id=options.opportunity_id, reason=options.reason
-                ),
-                timeout=RPC_TIMEOUT_SECONDS,
-            )
-        except grpc.aio.AioRpcError as error:
-            return _fail(error)
-    print_state(state)
-    return 0
+    request = pipeline_pb2.ClosePipelineRequest(
+        opportunity_id=options.opportunity_id, reason=options.reason
+    )
+    return await _change(options, settings, "ClosePipeline", request)
 
 
 async def _upload_parts(
@@ -349,6 +362,8 @@ def print_state(state: pipeline_pb2.PipelineState) -> None:
         )
     for action in state.actions:
         flag = " OVERDUE" if action.overdue else ""
+        if action.returned:
+            flag += f" RETURNED: {action.return_reason or 'no reason given'}"
         print(f"  {action.key:<32} {action.status:<9}{flag}")
     for deadline in state.deadlines:
         when = (
@@ -359,4 +374,5 @@ def print_state(state: pipeline_pb2.PipelineState) -> None:
         fired = "  (fired)" if deadline.fired else ""
         print(f"  deadline {deadline.key:<23} {when}{fired}")
     for ticket in state.tickets:
-        print(f"  ticket {ticket.ticket_key} ({ticket.department}): {ticket.status}")
+        note = f" ({ticket.note})" if ticket.note else ""
+        print(f"  ticket {ticket.ticket_key} ({ticket.department}): {ticket.status}{note}")

@@ -5,6 +5,9 @@
                                 sales_ops | admin
     x-salesflow-caller-regions  comma-separated regions the caller may act in ("*" for all)
 
+gRPC metadata values are ASCII, so ids and region names are sent percent-encoded as UTF-8
+(RFC 3986; "张伟" travels as "%E5%BC%A0%E4%BC%9F"); plain ASCII names need no encoding.
+
 Limitation: the metadata is trusted as sent — there is no token verification yet; a
 deployment must put an authenticating proxy in front of the services.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import quote, unquote
 
 from salesflow.core.errors import InvalidArgument, PermissionDenied, Unauthenticated
 
@@ -61,9 +65,9 @@ class Caller:
     def metadata(self) -> tuple[tuple[str, str], ...]:
         """The gRPC metadata that carries this identity."""
         return (
-            (CALLER_ID_KEY, self.id),
+            (CALLER_ID_KEY, _encoded(self.id)),
             (CALLER_ROLE_KEY, self.role.value),
-            (CALLER_REGIONS_KEY, ",".join(sorted(self.regions))),
+            (CALLER_REGIONS_KEY, ",".join(_encoded(region) for region in sorted(self.regions))),
         )
 
     def require_role(self, *roles: Role) -> None:
@@ -85,7 +89,7 @@ ADMIN_CALLER = Caller(id="admin", role=Role.ADMIN, regions=frozenset({"*"}))
 def caller_from_metadata(metadata: Iterable[tuple[str, str | bytes]] | None) -> Caller:
     """Parses and checks the caller metadata of one request."""
     values = {key: value for key, value in (metadata or ()) if isinstance(value, str)}
-    caller_id = values.get(CALLER_ID_KEY, "").strip()
+    caller_id = unquote(values.get(CALLER_ID_KEY, "")).strip()
     raw_role = values.get(CALLER_ROLE_KEY, "").strip().lower()
     if not caller_id or not raw_role:
         raise Unauthenticated(
@@ -99,6 +103,13 @@ def caller_from_metadata(metadata: Iterable[tuple[str, str | bytes]] | None) -> 
     if role is Role.SYSTEM:
         raise PermissionDenied("the system role cannot be claimed by a caller")
     regions = frozenset(
-        region.strip() for region in values.get(CALLER_REGIONS_KEY, "").split(",") if region.strip()
+        unquote(region).strip()
+        for region in values.get(CALLER_REGIONS_KEY, "").split(",")
+        if unquote(region).strip()
     )
     return Caller(id=caller_id, role=role, regions=regions)
+
+
+def _encoded(value: str) -> str:
+    """Percent-encodes what is not plain printable ASCII (and the separators , and %)."""
+    return quote(value, safe=" !#$&'()*+-./:;<=>?@[]^_`{|}~")

@@ -62,6 +62,13 @@ POINTS_CONSUMER = ConsumerSpec(
 TICKETING_CONSUMER = ConsumerSpec(
     "ticketing-requests", ("ticket.requested",), "tickets for legal and logistics"
 )
+# A consumer of its own rather than more subjects on ticketing-requests: a durable consumer
+# stored on a server keeps its subjects, and a changed declaration would be refused.
+TICKETING_UPDATES_CONSUMER = ConsumerSpec(
+    "ticketing-updates",
+    ("ticket.resubmitted", "ticket.escalated", "pipeline.closed"),
+    "resubmissions, escalations and withdrawals of tickets",
+)
 PIPELINE_PROJECTION_CONSUMER = ConsumerSpec(
     "pipeline-projection",
     (
@@ -87,6 +94,7 @@ NOTIFICATIONS_CONSUMER = ConsumerSpec(
         "action.completed",
         "ticket.requested",
         "ticket.changed",
+        "ticket.escalated",
     ),
     "notices written to the notification outbox",
 )
@@ -110,6 +118,7 @@ ANALYTICS_CONSUMER = ConsumerSpec(
 CONSUMERS = (
     POINTS_CONSUMER,
     TICKETING_CONSUMER,
+    TICKETING_UPDATES_CONSUMER,
     PIPELINE_PROJECTION_CONSUMER,
     NOTIFICATIONS_CONSUMER,
     ANALYTICS_CONSUMER,

@@ -47,6 +47,18 @@ class QualityWeights:
         return self.evidence + self.answers + self.timeliness + self.feedback
 
 
+@dataclass(frozen=True)
+class CoachingGaps:
+    """How far below the top performers a rep's figure must be to count as a weakness."""
+
+    completion: float = 0.10
+    # In quality points (0–100).
+    quality: float = 10.0
+    conversion: float = 0.10
+    # 1 − the overlap of the strategy mixes.
+    strategy_mix: float = 0.25
+
+
 @dataclass(frozen=True, kw_only=True)
 class AnalyticsConfig:
     # Heatmap cells below this completion rate are red; the overall target rate.
@@ -71,6 +83,15 @@ class AnalyticsConfig:
     suggestion_lookback_days: int = 90
     # Decided team uses a strategy needs before it is recommended.
     min_outcomes: int = 5
+    # Coaching: the history a rep needs before being judged (also the window judged and
+    # the length of a training task's before and after windows), how many top performers
+    # a rep is compared with, the instances a figure needs behind it, the gaps that make a
+    # weakness and how many benchmark cases a watch task lists.
+    coaching_history_days: int = 90
+    coaching_top: int = 10
+    coaching_min_instances: int = 5
+    coaching_gaps: CoachingGaps = field(default_factory=CoachingGaps)
+    coaching_cases: int = 5
     # Weeks start on Monday in this zone (SALESFLOW_TIMEZONE).
     timezone: str = "Asia/Shanghai"
 
@@ -122,6 +143,17 @@ class AnalyticsConfig:
             raise SettingsError(f"{ENV_PREFIX}SUGGESTION_LOOKBACK_DAYS must be 1..730")
         if self.min_outcomes < 1:
             raise SettingsError(f"{ENV_PREFIX}MIN_OUTCOMES must be at least 1")
+        if not 1 <= self.coaching_history_days <= 730:
+            raise SettingsError(f"{ENV_PREFIX}COACHING_HISTORY_DAYS must be 1..730")
+        if not 1 <= self.coaching_top <= 50:
+            raise SettingsError(f"{ENV_PREFIX}COACHING_TOP must be 1..50")
+        if self.coaching_min_instances < 1:
+            raise SettingsError(f"{ENV_PREFIX}COACHING_MIN_INSTANCES must be at least 1")
+        gaps = self.coaching_gaps
+        if min(gaps.completion, gaps.quality, gaps.conversion, gaps.strategy_mix) <= 0:
+            raise SettingsError(f"{ENV_PREFIX}COACHING_GAPS must all be positive")
+        if not 1 <= self.coaching_cases <= 20:
+            raise SettingsError(f"{ENV_PREFIX}COACHING_CASES must be 1..20")
         for name in ("contract_action", "objection_action", "strategy_answer_key"):
             if not getattr(self, name):
                 raise SettingsError(f"{ENV_PREFIX}{name.upper()} must not be empty")
@@ -201,6 +233,18 @@ def _weights(name: str, value: Any) -> QualityWeights:
     return replace(QualityWeights(), **pairs)
 
 
+def _gaps(name: str, value: Any) -> CoachingGaps:
+    pairs = _pairs(name, value)
+    known = {each.name for each in fields(CoachingGaps)}
+    unknown = sorted(set(pairs) - known)
+    if unknown:
+        raise SettingsError(
+            f"{_env_name(name)}: unknown metrics {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    return replace(CoachingGaps(), **pairs)
+
+
 def _references(name: str, value: Any) -> Mapping[str, float]:
     return MappingProxyType(_pairs(name, value))
 
@@ -220,4 +264,9 @@ _FIELD_PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "stall_hours": _number,
     "suggestion_lookback_days": _whole,
     "min_outcomes": _whole,
+    "coaching_history_days": _whole,
+    "coaching_top": _whole,
+    "coaching_min_instances": _whole,
+    "coaching_gaps": _gaps,
+    "coaching_cases": _whole,
 }

@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analytics.config import AnalyticsConfig
-from services.analytics.models import PipelineFact, TicketFact
+from services.analytics.models import ActionFact, CoachingReview, PipelineFact, TicketFact
 from services.analytics.scope import Scope
 from services.analytics.sql import moment, reading, seconds_between
 from services.analytics.totals import Totals, totals
@@ -31,6 +31,7 @@ OUTCOME_HISTORY_LENGTH = 3
 ATTRIBUTED_SHARE = 0.99
 NEW_REP_DAYS = 3
 NEW_REP_SHARE = 0.80
+COACHED_SHARE = 0.80
 TICKET_ON_TIME_SHARE = 0.90
 
 
@@ -129,13 +130,7 @@ async def health_check(
                 "A daily report takes under 3 minutes",
                 "the time reps spend on daily reports is not recorded",
             ),
-            _unmeasurable(
-                8,
-                "reps_know_top_actions",
-                "Reps know their top 3 actions to improve",
-                "no record shows reps were told their weakest actions (coaching is not "
-                "recorded yet)",
-            ),
+            await _coached(session, scope, config),
             await _ticket_response(session, scope, now),
             await _handover(session, scope),
         ]
@@ -268,6 +263,56 @@ async def _new_reps(session, scope: Scope) -> HealthItem:
             f"{NEW_REP_DAYS} days of it"
         ),
         nothing="no rep started their first pipeline in the period",
+    )
+
+
+async def _coached(session, scope: Scope, config: AnalyticsConfig) -> HealthItem:
+    """Reps who could be coached (active in the period, with the history coaching needs by
+    its end) whose weaknesses were reviewed with them in the history window before its end."""
+    days = config.coaching_history_days
+    history_start = scope.end - timedelta(days=days)
+    found = await totals(
+        session,
+        config,
+        start=scope.start,
+        end=scope.end,
+        by=("rep_id",),
+        conditions=scope.conditions,
+    )
+    active = [rep for (rep,), figures in found.items() if figures.done]
+    seasoned = set()
+    if active:
+        seasoned = set(
+            await session.scalars(
+                select(ActionFact.rep_id)
+                .where(ActionFact.rep_id.in_(active))
+                .group_by(ActionFact.rep_id)
+                .having(func.min(ActionFact.started_at) <= moment(history_start))
+            )
+        )
+    reviewed = set()
+    if seasoned:
+        reviewed = set(
+            await session.scalars(
+                select(CoachingReview.rep_id).where(
+                    CoachingReview.rep_id.in_(seasoned),
+                    CoachingReview.reviewed_at >= moment(history_start),
+                    CoachingReview.reviewed_at < moment(scope.end),
+                )
+            )
+        )
+    return _share_item(
+        8,
+        "reps_know_top_actions",
+        "Reps know their top 3 actions to improve",
+        part=len(reviewed),
+        whole=len(seasoned),
+        minimum=COACHED_SHARE,
+        detail=(
+            f"reps active in the period with {days} days of history whose weakest actions "
+            f"were reviewed with them (training tasks assigned) in the last {days} days"
+        ),
+        nothing=f"no rep active in the period has the {days} days of history coaching needs",
     )
 
 

@@ -278,3 +278,81 @@ class ActionDay(Base):
 # Tables derived from the stored events, in the order they are cleared.
 FACT_TABLES = (StrategyUse, ActionFact, TicketFact, PipelineFact)
 DERIVED_TABLES = (ActionDay, *FACT_TABLES)
+
+
+# ---- coaching ---------------------------------------------------------------------------------
+#
+# Records, not derived rows: written by the coaching RPCs, never cleared by a rebuild.
+
+# Training task kinds and statuses.
+WATCH_BENCHMARK_CASES = "watch_benchmark_cases"
+REWRITE_TALK_TRACK = "rewrite_talk_track"
+TASK_OPEN = "open"
+TASK_DONE = "done"
+
+
+class TrainingTask(Base):
+    """A task given to a rep for one weak metric of one action type."""
+
+    __tablename__ = "analytics_training_tasks"
+    __table_args__ = (
+        # One open task per weakness and kind: creating it again finds this one.
+        Index(
+            "uq_analytics_training_tasks_open",
+            "rep_id",
+            "action_key",
+            "metric",
+            "kind",
+            unique=True,
+            postgresql_where=text("status = 'open'"),
+            sqlite_where=text("status = 'open'"),
+        ),
+        Index("ix_analytics_training_tasks_rep_created", "rep_id", "created_at"),
+        Index("ix_analytics_training_tasks_region_created", "region", "created_at"),
+    )
+
+    task_id: Mapped[int] = _id_column()
+    rep_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    manager_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    region: Mapped[str] = mapped_column(String(100), nullable=False)
+    action_key: Mapped[str] = mapped_column(String(100), nullable=False)
+    # completion / quality / conversion / strategy_mix.
+    metric: Mapped[str] = mapped_column(String(16), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(8), nullable=False)
+    instructions: Mapped[str] = mapped_column(Text, nullable=False)
+    # The weakness as found: the rep's value, the top performers' and who they were.
+    value_at_creation: Mapped[float] = mapped_column(Float, nullable=False)
+    benchmark: Mapped[float] = mapped_column(Float, nullable=False)
+    top_performers: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    # strategy_mix: {strategy: top performers' share}, what progress is measured against.
+    benchmark_mix: Mapped[dict[str, float]] = mapped_column(JSON, nullable=False)
+    # watch_benchmark_cases: the instances to watch, as dicts (see coaching.BenchmarkCase).
+    cases: Mapped[list[dict]] = mapped_column(JSON, nullable=False)
+    # Length of the before and after windows of its progress, in days.
+    window_days: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    completed_by: Mapped[str | None] = mapped_column(String(200))
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    submission: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class CoachingReview(Base):
+    """A rep's weaknesses gone through with them: which actions they improve first."""
+
+    __tablename__ = "analytics_coaching_reviews"
+    __table_args__ = (Index("ix_analytics_coaching_reviews_rep_reviewed", "rep_id", "reviewed_at"),)
+
+    review_id: Mapped[int] = _id_column()
+    rep_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    region: Mapped[str] = mapped_column(String(100), nullable=False)
+    reviewed_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    reviewed_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+    # The rep's first weak actions (at most 3), in order; empty: none against the top.
+    top_actions: Mapped[list[str]] = mapped_column(JSON, nullable=False)
+    weaknesses: Mapped[int] = mapped_column(Integer, nullable=False)
+    tasks_created: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+COACHING_TABLES = (TrainingTask, CoachingReview)

@@ -22,6 +22,7 @@ from services.analytics.models import DONE, ActionFact
 from services.analytics.scope import Scope
 from services.analytics.sql import moment, percentile, reading, score_of, seconds_between
 from services.analytics.totals import Totals, totals
+from services.analytics.words import label
 
 # ---- shared ---------------------------------------------------------------------------------
 
@@ -37,11 +38,6 @@ def _display_order(positions: dict[str, int]) -> list[str]:
 
 def _rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
-
-
-def label(key: str) -> str:
-    """An action or strategy key as words: contract_archive -> contract archive."""
-    return key.replace("_", " ")
 
 
 # ---- heatmap --------------------------------------------------------------------------------

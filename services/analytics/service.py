@@ -8,22 +8,26 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from salesflow.analytics.v1 import analytics_pb2 as pb
 from salesflow.analytics.v1 import analytics_pb2_grpc
-from salesflow.core.caller import Caller
+from salesflow.core.caller import Caller, Role
 from salesflow.core.db import utcnow
-from salesflow.core.errors import InvalidArgument, require
+from salesflow.core.errors import InvalidArgument, NotFound, PermissionDenied, require
 from salesflow.core.rpc import rpc
 from salesflow.core.wire import bounded_limit, timestamp
-from services.analytics import coverage, health, queries, strategies
+from services.analytics import coaching, coverage, health, queries, strategies
 from services.analytics.config import AnalyticsConfig
-from services.analytics.scope import Scope, readable_rep, resolve_scope
+from services.analytics.models import TASK_DONE, TASK_OPEN, TrainingTask
+from services.analytics.scope import READER_ROLES, Scope, readable_rep, resolve_scope
 
 logger = logging.getLogger(__name__)
 
 MAX_KEY_LENGTH = 200
+# A rewritten talk track, or a note on a watched case.
+MAX_SUBMISSION_LENGTH = 20_000
 # Bottlenecks are about where pipelines stall now: a quarter at most (every instance open
 # in the period is sorted for its percentile, unlike the additive figures).
 MAX_BOTTLENECK_PERIOD = timedelta(days=92)
@@ -91,6 +95,115 @@ def _strategy_stat(stat: strategies.StrategyStat) -> pb.StrategyStat:
     if stat.acceptance is not None:
         message.acceptance = stat.acceptance
     return message
+
+
+def _share_messages(shares) -> list[pb.StrategyShare]:
+    return [
+        pb.StrategyShare(strategy=s.strategy, rep_share=s.rep_share, top_share=s.top_share)
+        for s in shares
+    ]
+
+
+def _rep_weaknesses(found: coaching.RepWeaknesses) -> pb.RepWeaknesses:
+    return pb.RepWeaknesses(
+        rep_id=found.rep_id,
+        region=found.region,
+        history_days=found.history_days,
+        required_days=found.required_days,
+        enough_history=found.enough_history,
+        weaknesses=[
+            pb.Weakness(
+                rank=w.rank,
+                action_key=w.action_key,
+                metric=w.metric,
+                value=w.value,
+                benchmark=w.benchmark,
+                gap=w.gap,
+                instances=w.instances,
+                benchmark_instances=w.benchmark_instances,
+                strategies=_share_messages(w.shares),
+                summary=w.summary,
+            )
+            for w in found.weaknesses
+        ],
+        top_actions=found.top_actions,
+        top_performers=found.top_performers,
+        summary=found.summary,
+    )
+
+
+def _task(task: TrainingTask) -> pb.TrainingTask:
+    mix = task.benchmark_mix or {}
+    message = pb.TrainingTask(
+        task_id=task.task_id,
+        rep_id=task.rep_id,
+        region=task.region,
+        action_key=task.action_key,
+        metric=task.metric,
+        kind=task.kind,
+        status=task.status,
+        instructions=task.instructions,
+        cases=[
+            pb.BenchmarkCase(
+                opportunity_id=case.opportunity_id,
+                action_key=case.action_key,
+                occurrence=case.occurrence,
+                rep_id=case.rep_id,
+                quality=case.quality,
+                completed_at=timestamp(case.completed_at),
+                strategies=case.strategies,
+            )
+            for case in map(coaching.BenchmarkCase.from_record, task.cases)
+        ],
+        value_at_creation=task.value_at_creation,
+        benchmark=task.benchmark,
+        strategies=[
+            pb.StrategyShare(strategy=strategy, top_share=share)
+            for strategy, share in sorted(mix.items(), key=lambda item: (-item[1], item[0]))
+        ],
+        created_by=task.created_by,
+        created_at=timestamp(task.created_at),
+        completed_by=task.completed_by or "",
+        submission=task.submission,
+        window_days=task.window_days,
+    )
+    if task.completed_at is not None:
+        message.completed_at.CopyFrom(timestamp(task.completed_at))
+    return message
+
+
+def _metric_window(window: coaching.MetricWindow | None) -> pb.MetricWindow | None:
+    if window is None:
+        return None
+    message = pb.MetricWindow(
+        start=timestamp(window.start), end=timestamp(window.end), instances=window.instances
+    )
+    if window.value is not None:
+        message.value = window.value
+    return message
+
+
+def _may_read_task(caller: Caller, task: TrainingTask) -> None:
+    """Reps read their own tasks, managers those of their regions, the others all."""
+    caller.require_role(*READER_ROLES)
+    if caller.role is Role.REP:
+        if task.rep_id != caller.id:
+            raise PermissionDenied(f"{caller.id} may read only their own training tasks")
+        return
+    caller.require_region(task.region)
+
+
+def _may_complete_task(caller: Caller, task: TrainingTask) -> None:
+    """Reps complete their own tasks, managers those of their regions, admins any."""
+    caller.require_role(Role.REP, Role.MANAGER)
+    _may_read_task(caller, task)
+
+
+def _metric(value: str, field: str) -> str:
+    metric = (value or "").strip()
+    if metric and metric not in coaching.METRICS:
+        raise InvalidArgument(field, f"unknown metric {metric!r} ({', '.join(coaching.METRICS)})")
+    return metric
 
 
 class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
@@ -403,6 +516,7 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         )
         response = pb.StrategySuggestionResponse(
             suggestion=found.text,
+            suggestion_zh=found.text_zh,
             team=found.team,
             rep_uses=found.rep_uses,
             rep_strategies=[_strategy_stat(stat) for stat in found.rep_strategies],
@@ -433,3 +547,165 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
             response.first_started.CopyFrom(timestamp(found.first_started))
             response.last_started.CopyFrom(timestamp(found.last_started))
         return response
+
+    # ---- coaching ----------------------------------------------------------------------
+
+    @rpc
+    async def FindWeaknesses(self, request, context, caller: Caller) -> pb.FindWeaknessesResponse:
+        """Each rep's weakest actions against the top performers over the history window."""
+        rep_id = _key(request.rep_id, "rep_id", required=False)
+        as_of = _moment(request, "as_of") or self._clock()
+        caller.require_role(*READER_ROLES)
+        regions = None
+        if caller.role is Role.REP:
+            rep_id = rep_id or caller.id
+        if rep_id:
+            await readable_rep(self._sessions, caller, rep_id)
+        elif not caller.may_see_region("*"):
+            regions = sorted(caller.regions)
+
+        found = await coaching.find_weaknesses(
+            self._sessions,
+            self._config,
+            as_of=as_of,
+            rep_ids=[rep_id] if rep_id else None,
+            regions=regions,
+        )
+        window = coaching.coaching_window(as_of, self._config)
+        return pb.FindWeaknessesResponse(
+            window_start=timestamp(window.start),
+            window_end=timestamp(window.end),
+            reps=[_rep_weaknesses(each) for each in found],
+        )
+
+    @rpc
+    async def CreateTrainingTasks(
+        self, request, context, caller: Caller
+    ) -> pb.CreateTrainingTasksResponse:
+        """Training tasks for a rep's weaknesses; an open task is never given twice."""
+        rep_id = _key(request.rep_id, "rep_id", required=True)
+        action_key = _key(request.action_key, "action_key", required=False)
+        metric = _metric(request.metric, "metric")
+        if metric and not action_key:
+            raise InvalidArgument("action_key", "is required with metric")
+        top = bounded_limit(request.top, default=coaching.TOP_ACTIONS, maximum=10, field="top")
+        cases = bounded_limit(
+            request.cases, default=self._config.coaching_cases, maximum=20, field="cases"
+        )
+        caller.require_role(Role.MANAGER)
+        await readable_rep(self._sessions, caller, rep_id)
+
+        result = await coaching.create_tasks(
+            self._sessions,
+            self._config,
+            caller,
+            rep_id=rep_id,
+            action_key=action_key,
+            metric=metric,
+            top=top,
+            cases=cases,
+            now=self._clock(),
+        )
+        return pb.CreateTrainingTasksResponse(
+            created=[_task(task) for task in result.created],
+            existing=[_task(task) for task in result.existing],
+            weaknesses=_rep_weaknesses(result.weaknesses),
+        )
+
+    @rpc
+    async def ListTrainingTasks(
+        self, request, context, caller: Caller
+    ) -> pb.ListTrainingTasksResponse:
+        """Training tasks the caller may see, newest first."""
+        rep_id = _key(request.rep_id, "rep_id", required=False)
+        status = (request.status or "").strip()
+        if status not in ("", TASK_OPEN, TASK_DONE):
+            raise InvalidArgument("status", f"must be {TASK_OPEN} or {TASK_DONE}")
+        limit = bounded_limit(request.limit, default=100, maximum=1000)
+        caller.require_role(*READER_ROLES)
+        if caller.role is Role.REP:
+            rep_id = rep_id or caller.id
+        if rep_id:
+            await readable_rep(self._sessions, caller, rep_id)
+
+        query = select(TrainingTask).order_by(
+            TrainingTask.created_at.desc(), TrainingTask.task_id.desc()
+        )
+        if rep_id:
+            query = query.where(TrainingTask.rep_id == rep_id)
+        elif not caller.may_see_region("*"):
+            query = query.where(TrainingTask.region.in_(sorted(caller.regions)))
+        if status:
+            query = query.where(TrainingTask.status == status)
+        async with self._sessions() as session:
+            tasks = list(await session.scalars(query.limit(limit)))
+        return pb.ListTrainingTasksResponse(tasks=[_task(task) for task in tasks])
+
+    @rpc
+    async def CompleteTrainingTask(self, request, context, caller: Caller) -> pb.TrainingTask:
+        """Marks a task done; a talk track needs the rewritten text as its submission."""
+        if request.task_id <= 0:
+            raise InvalidArgument("task_id", "is required")
+        submission = (request.submission or "").strip()
+        if len(submission) > MAX_SUBMISSION_LENGTH:
+            raise InvalidArgument(
+                "submission", f"must be at most {MAX_SUBMISSION_LENGTH} characters"
+            )
+
+        def authorise(task: TrainingTask) -> None:
+            _may_complete_task(caller, task)
+            if task.kind == coaching.REWRITE_TALK_TRACK and not submission:
+                if task.status != TASK_DONE:
+                    raise InvalidArgument("submission", "is required: the rewritten talk track")
+
+        task = await coaching.complete_task(
+            self._sessions,
+            caller,
+            request.task_id,
+            submission=submission,
+            authorise=authorise,
+            now=self._clock(),
+        )
+        return _task(task)
+
+    @rpc
+    async def TrainingProgress(
+        self, request, context, caller: Caller
+    ) -> pb.TrainingProgressResponse:
+        """Before and after each task: did the weak metric improve?"""
+        rep_id = _key(request.rep_id, "rep_id", required=False)
+        if bool(request.task_id) == bool(rep_id):
+            raise InvalidArgument("task_id", "name one task, or a rep (not both)")
+        async with self._sessions() as session:
+            if request.task_id:
+                task = await session.get(TrainingTask, request.task_id)
+                if task is None:
+                    raise NotFound(f"training task {request.task_id} does not exist")
+                _may_read_task(caller, task)
+                tasks = [task]
+            else:
+                await readable_rep(self._sessions, caller, rep_id)
+                tasks = list(
+                    await session.scalars(
+                        select(TrainingTask)
+                        .where(TrainingTask.rep_id == rep_id)
+                        .order_by(TrainingTask.created_at.desc(), TrainingTask.task_id.desc())
+                        .limit(100)
+                    )
+                )
+
+        found = await coaching.progress(self._sessions, self._config, tasks, now=self._clock())
+        return pb.TrainingProgressResponse(
+            tasks=[
+                pb.TaskProgress(
+                    task=_task(each.task),
+                    before=_metric_window(each.before),
+                    after=_metric_window(each.after),
+                    state=each.state,
+                    improved=each.improved,
+                    required_instances=each.required,
+                    summary=each.summary,
+                )
+                for each in found
+            ]
+        )

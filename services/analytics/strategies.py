@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.analytics.config import AnalyticsConfig
 from services.analytics.models import ACCEPTED, REJECTED, StrategyUse
-from services.analytics.queries import label, team_of, topic_filter
+from services.analytics.queries import team_of, topic_filter
 from services.analytics.sql import moment, reading
+from services.analytics.words import label, label_zh, percent
 
 
 @dataclass
@@ -40,6 +41,7 @@ class StrategyStat:
 @dataclass
 class Suggestion:
     text: str
+    text_zh: str
     team: str
     rep_uses: int
     rep_strategies: list[StrategyStat] = field(default_factory=list)
@@ -151,42 +153,20 @@ def _suggestion(
     ]
     use_more.sort(key=lambda stat: (-stat.acceptance, -stat.decided, stat.strategy))
 
-    subject = label(action_key) + (f" about {topic}" if topic else "")
-    used = ", ".join(f"{label(stat.strategy)} ×{stat.uses}" for stat in _ordered(mine))
-    opening = (
-        f"In {subject} you used {len(mine)} strategies ({used})"
-        if mine
-        else f"You have no recorded strategies in {subject} yet"
+    proven = [stat for stat in team_stats.values() if stat.decided >= min_outcomes]
+    text, text_zh = _sentences(
+        action_key=action_key,
+        topic=topic,
+        mix=_ordered(mine),
+        use_more=use_more,
+        proven=proven,
+        team_decided=team_decided,
+        lookback_days=lookback_days,
+        min_outcomes=min_outcomes,
     )
-    if use_more:
-        best = use_more[0]
-        text = (
-            f"{opening}; team-wide, {label(best.strategy)} was accepted by customers "
-            f"{_percent(best.acceptance)} of the time ({best.accepted} of {best.decided}) "
-            f"— use it more."
-        )
-    elif team_decided:
-        proven = [s for s in team_stats.values() if s.decided >= min_outcomes]
-        if proven:
-            best = max(proven, key=lambda stat: (stat.acceptance, stat.decided))
-            text = (
-                f"{opening}; your mix already leans on what works for the team: "
-                f"{label(best.strategy)} is accepted {_percent(best.acceptance)} of the time "
-                f"({best.accepted} of {best.decided})."
-            )
-        else:
-            text = (
-                f"{opening}; no strategy has {min_outcomes} decided team outcomes in the last "
-                f"{lookback_days} days yet, so there is no suggestion."
-            )
-    else:
-        text = (
-            f"{opening}; the team has no decided outcomes in {subject} in the last "
-            f"{lookback_days} days yet, so there is no suggestion."
-        )
-
     return Suggestion(
         text=text,
+        text_zh=text_zh,
         team=team,
         rep_uses=rep_uses,
         rep_strategies=_ordered(mine),
@@ -196,9 +176,71 @@ def _suggestion(
     )
 
 
+def _sentences(
+    *,
+    action_key: str,
+    topic: str,
+    mix: list[StrategyStat],
+    use_more: list[StrategyStat],
+    proven: list[StrategyStat],
+    team_decided: int,
+    lookback_days: int,
+    min_outcomes: int,
+) -> tuple[str, str]:
+    """The suggestion in English and in Chinese."""
+    subject = label(action_key) + (f" about {topic}" if topic else "")
+    subject_zh = label_zh(action_key) + (f"（{label_zh(topic)}）" if topic else "")
+    used = ", ".join(f"{label(stat.strategy)} ×{stat.uses}" for stat in mix)
+    used_zh = "、".join(f"{label_zh(stat.strategy)}×{stat.uses}" for stat in mix)
+    if mix:
+        opening = f"In {subject} you used {len(mix)} strategies ({used})"
+        opening_zh = f"{subject_zh}中你使用了{len(mix)}种策略（{used_zh}）"
+    else:
+        opening = f"You have no recorded strategies in {subject} yet"
+        opening_zh = f"你在{subject_zh}中还没有记录策略"
+
+    if use_more:
+        best = use_more[0]
+        figures = f"{percent(best.acceptance)} of the time ({best.accepted} of {best.decided})"
+        text = (
+            f"{opening}; team-wide, {label(best.strategy)} was accepted by customers "
+            f"{figures} — use it more."
+        )
+        text_zh = (
+            f"{opening_zh}；团队中{label_zh(best.strategy)}的客户接受率为"
+            f"{percent(best.acceptance)}（{best.decided}次中{best.accepted}次）——建议多用。"
+        )
+    elif proven:
+        best = max(proven, key=lambda stat: (stat.acceptance, stat.decided))
+        text = (
+            f"{opening}; your mix already leans on what works for the team: "
+            f"{label(best.strategy)} is accepted {percent(best.acceptance)} of the time "
+            f"({best.accepted} of {best.decided})."
+        )
+        text_zh = (
+            f"{opening_zh}；你的策略组合已偏向团队中有效的做法：{label_zh(best.strategy)}的"
+            f"客户接受率为{percent(best.acceptance)}（{best.decided}次中{best.accepted}次）。"
+        )
+    elif team_decided:
+        text = (
+            f"{opening}; no strategy has {min_outcomes} decided team outcomes in the last "
+            f"{lookback_days} days yet, so there is no suggestion."
+        )
+        text_zh = (
+            f"{opening_zh}；近{lookback_days}天内还没有策略达到{min_outcomes}个团队已定结果，"
+            f"暂无建议。"
+        )
+    else:
+        text = (
+            f"{opening}; the team has no decided outcomes in {subject} in the last "
+            f"{lookback_days} days yet, so there is no suggestion."
+        )
+        text_zh = (
+            f"{opening_zh}；近{lookback_days}天内团队在{subject_zh}中还没有已定结果，暂无建议。"
+        )
+
+    return text, text_zh
+
+
 def _share(stat: StrategyStat | None, total: int) -> float:
     return stat.uses / total if stat is not None and total else 0.0
-
-
-def _percent(share: float) -> str:
-    return f"{round(share * 100)}%"

@@ -5,7 +5,10 @@
     action.overdue     the rep, with the penalty
     action.completed   the rep, with the points earned
     ticket.requested   the department ("role:legal"), with the response target
-    ticket.changed     the rep, when the department acknowledges, resolves or rejects
+    ticket.changed     the rep, when the department acknowledges, resolves, rejects or asks
+                       for changes (the step comes back to the rep with the reason)
+    ticket.escalated   the department's head (or "role:<department>" when it has none),
+                       when a ticket missed its response target
 
 Pure functions of the event: the same event always gives the same notices.
 """
@@ -47,6 +50,7 @@ TICKET_STATUS_NAMES = {
     "acknowledged": ("已受理", "acknowledged"),
     "resolved": ("已通过", "resolved"),
     "rejected": ("已驳回", "rejected"),
+    "changes_requested": ("要求修改", "asked for changes"),
 }
 
 
@@ -235,6 +239,30 @@ def _ticket_changed(event: events_pb2.Event, zone: ZoneInfo) -> _Draft | None:
     return _Draft([event.rep_id], KIND_TICKET, headline, english, details)
 
 
+def _ticket_escalated(event: events_pb2.Event, zone: ZoneInfo) -> _Draft | None:
+    escalated = event.ticket_escalated
+    department_zh, department_en = _names(DEPARTMENT_NAMES, escalated.department)
+    respond_by = _when(escalated.respond_by)
+    due = _local(respond_by, zone) if respond_by else ""
+    headline = (
+        f"【升级】{department_zh}工单超过 {escalated.response_target_minutes} 分钟未响应"
+        f"（第 {escalated.level} 级）"
+    )
+    english = (
+        f"Escalation: a {department_en} ticket was not answered within "
+        f"{escalated.response_target_minutes} min (level {escalated.level})"
+        f" — opportunity {event.opportunity_id}"
+    )
+    details = [
+        *_pipeline_details(event),
+        ("工单 Ticket", escalated.ticket_key),
+        ("负责人 Assignee", escalated.assignee_id),
+        ("应响应 Respond by", due),
+    ]
+    recipient = escalated.to_person or f"{ROLE_PREFIX}{escalated.department}"
+    return _Draft([recipient], KIND_ESCALATION, headline, english, details)
+
+
 _BUILDERS = {
     "escalation.raised": _escalation,
     "reminder.raised": _reminder,
@@ -242,4 +270,5 @@ _BUILDERS = {
     "action.completed": _points,
     "ticket.requested": _ticket_requested,
     "ticket.changed": _ticket_changed,
+    "ticket.escalated": _ticket_escalated,
 }

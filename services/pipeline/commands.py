@@ -49,6 +49,7 @@ from workflows.pipeline.types import (
     PipelineInput,
     PipelineSnapshot,
     RejectedEvidence,
+    ResubmitInput,
     ResumeInput,
     Unmet,
     workflow_id_for,
@@ -282,6 +283,32 @@ class PipelineCommands:
             )
         logger.info(
             "action resumed opportunity=%s action=%s", opportunity_id, snapshot.current_action
+        )
+        return snapshot
+
+    async def resubmit_action(
+        self, caller: Caller, *, opportunity_id: str, note: str = "", action_key: str = ""
+    ) -> PipelineSnapshot:
+        """Resubmits the current action a department sent back (a rejected ticket is
+        requested again, a ticket awaiting changes goes back to its department).
+        FailedPrecondition when nothing of it was sent back."""
+        opportunity_id = _checked_id(opportunity_id, "opportunity_id")
+        note = (note or "").strip()
+        if len(note) > MAX_REASON_LENGTH:
+            raise InvalidArgument("note", f"must be at most {MAX_REASON_LENGTH} characters")
+
+        handle = await self._authorised_handle(caller, opportunity_id)
+        request = ResubmitInput(note=note, actor_id=caller.id, action_key=action_key.strip())
+        snapshot = await self._update(handle, PipelineWorkflow.resubmit_action, request)
+        if caller.role is not Role.SYSTEM:
+            await self._log(
+                caller,
+                "action.resubmitted",
+                opportunity_id,
+                {"action_key": snapshot.current_action, "note": note},
+            )
+        logger.info(
+            "action resubmitted opportunity=%s action=%s", opportunity_id, snapshot.current_action
         )
         return snapshot
 

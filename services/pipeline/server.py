@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 from salesflow.core.events import PIPELINE_PROJECTION_CONSUMER, EventConsumer
 from salesflow.core.rpc import ServiceBinding, channel, start_server
 from salesflow.core.service import RunningService, ServiceDeps
 from salesflow.pipeline.v1 import pipeline_pb2_grpc
 from services.pipeline import projection
 from services.pipeline.commands import PipelineCommands
+from services.pipeline.feedback import STRATEGY_ANSWER_KEY, StrategyFeedback
 from services.pipeline.service import EvidenceClient, PipelineServicer
 from services.templates.store import TemplateStore
 
@@ -30,17 +33,34 @@ def commands_for(
     )
 
 
+def feedback_for(deps: ServiceDeps, analytics_target: str | None = None) -> StrategyFeedback:
+    """The strategy suggestions of CompleteAction, asked of the analytics service. Which
+    answers hold strategies is the analytics setting SALESFLOW_ANALYTICS_STRATEGY_ANSWER_KEY
+    (read here as a variable)."""
+    answer_key = os.environ.get("SALESFLOW_ANALYTICS_STRATEGY_ANSWER_KEY", "").strip()
+    return StrategyFeedback(
+        channel(analytics_target or deps.settings.target("analytics")),
+        answer_key=answer_key or STRATEGY_ANSWER_KEY,
+    )
+
+
 async def serve(
-    deps: ServiceDeps, *, port: int, evidence_target: str | None = None
+    deps: ServiceDeps,
+    *,
+    port: int,
+    evidence_target: str | None = None,
+    analytics_target: str | None = None,
 ) -> RunningService:
-    """Serves PipelineService; evidence ids are resolved through the evidence service."""
+    """Serves PipelineService; evidence ids are resolved through the evidence service, and
+    strategy suggestions come from the analytics service."""
     evidence = EvidenceClient(channel(evidence_target or deps.settings.target("evidence")))
+    feedback = feedback_for(deps, analytics_target)
     templates = TemplateStore(deps.sessions)
     commands = commands_for(deps, evidence.lookup, templates)
     server = await start_server(
         [
             ServiceBinding(
-                PipelineServicer(commands, deps.sessions, templates),
+                PipelineServicer(commands, deps.sessions, templates, feedback),
                 pipeline_pb2_grpc.add_PipelineServiceServicer_to_server,
                 SERVICE_NAME,
             )
@@ -57,5 +77,6 @@ async def serve(
         await consumer.start()
     except BaseException:
         await server.stop(grace=0)
+        await feedback.stop()
         raise
-    return RunningService("pipeline", server, [consumer])
+    return RunningService("pipeline", server, [consumer], background=[feedback])

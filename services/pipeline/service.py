@@ -16,6 +16,7 @@ from salesflow.evidence.v1 import evidence_pb2, evidence_pb2_grpc
 from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
 from services.pipeline import projection
 from services.pipeline.commands import PipelineCommands
+from services.pipeline.feedback import StrategyFeedback
 from services.templates.store import TemplateStore
 from workflows.pipeline.types import (
     AnswerInput,
@@ -60,6 +61,8 @@ def snapshot_to_proto(snapshot: PipelineSnapshot, workflow_id: str) -> pipeline_
             pause_reason=action.pause_reason,
             paused_seconds=action.paused_seconds,
             warned=action.warned,
+            returned=action.returned,
+            return_reason=action.return_reason,
         )
         _timestamp(item, "started_at", action.started_at)
         _timestamp(item, "completed_at", action.completed_at)
@@ -69,7 +72,11 @@ def snapshot_to_proto(snapshot: PipelineSnapshot, workflow_id: str) -> pipeline_
         _timestamp(item, "at", deadline.at)
     for ticket in snapshot.tickets:
         state.tickets.add(
-            ticket_key=ticket.ticket_key, department=ticket.department, status=ticket.status
+            ticket_key=ticket.ticket_key,
+            department=ticket.department,
+            status=ticket.status,
+            note=ticket.note,
+            occurrence=ticket.occurrence,
         )
     return state
 
@@ -123,10 +130,17 @@ class EvidenceClient:
 
 
 class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
-    def __init__(self, commands: PipelineCommands, sessions, templates: TemplateStore) -> None:
+    def __init__(
+        self,
+        commands: PipelineCommands,
+        sessions,
+        templates: TemplateStore,
+        feedback: StrategyFeedback | None = None,
+    ) -> None:
         self._commands = commands
         self._sessions = sessions
         self._templates = templates
+        self._feedback = feedback
 
     @rpc
     async def StartPipeline(self, request, context, caller):
@@ -148,21 +162,35 @@ class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
 
     @rpc
     async def CompleteAction(self, request, context, caller):
-        """Completes the current action, or FAILED_PRECONDITION listing what is missing."""
+        """Completes the current action, or FAILED_PRECONDITION listing what is missing;
+        with a strategy suggestion when the action recorded response strategies."""
+        answers = [AnswerInput(key=a.key, values=list(a.values)) for a in request.answers]
         result = await self._commands.complete_action(
             caller,
             opportunity_id=request.opportunity_id,
             action_key=request.action_key,
             evidence_ids=list(request.evidence_ids),
-            answers=[AnswerInput(key=a.key, values=list(a.values)) for a in request.answers],
+            answers=answers,
             note=request.note,
         )
         snapshot = await self._commands.get(caller, opportunity_id=request.opportunity_id.strip())
-        return pipeline_pb2.CompleteActionResponse(
+
+        response = pipeline_pb2.CompleteActionResponse(
             state=snapshot_to_proto(snapshot, _workflow_id(request.opportunity_id)),
             points=result.points,
             on_time=result.on_time,
         )
+        if self._feedback is not None:
+            suggestion = await self._feedback.suggestion(
+                caller,
+                rep_id=snapshot.rep_id,
+                opportunity_id=snapshot.opportunity_id,
+                action_key=result.action_key,
+                answers=answers,
+            )
+            if suggestion is not None:
+                response.suggestion.CopyFrom(suggestion)
+        return response
 
     @rpc
     async def RecordCustomerReply(self, request, context, caller):
@@ -196,6 +224,17 @@ class PipelineServicer(pipeline_pb2_grpc.PipelineServiceServicer):
         """Resumes a paused action; its pending deadlines move out by the paused time."""
         snapshot = await self._commands.resume_action(
             caller, opportunity_id=request.opportunity_id, action_key=request.action_key
+        )
+        return snapshot_to_proto(snapshot, _workflow_id(request.opportunity_id))
+
+    @rpc
+    async def ResubmitAction(self, request, context, caller):
+        """Resubmits an action a department sent back; its review is requested again."""
+        snapshot = await self._commands.resubmit_action(
+            caller,
+            opportunity_id=request.opportunity_id,
+            note=request.note,
+            action_key=request.action_key,
         )
         return snapshot_to_proto(snapshot, _workflow_id(request.opportunity_id))
 

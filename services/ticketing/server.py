@@ -1,11 +1,12 @@
-"""Starts the ticketing service: its gRPC server and the consumer that opens tickets."""
+"""Starts the ticketing service: its gRPC server, the consumer that opens requested tickets
+and the consumer that records resubmissions and escalations."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
 
-from salesflow.core.events import TICKETING_CONSUMER, EventConsumer
+from salesflow.core.events import TICKETING_CONSUMER, TICKETING_UPDATES_CONSUMER, EventConsumer
 from salesflow.core.rpc import ServiceBinding, start_server
 from salesflow.core.service import RunningService, ServiceDeps
 from salesflow.events.v1 import events_pb2
@@ -21,17 +22,23 @@ SERVICE_NAME = "salesflow.ticketing.v1.TicketingService"
 def desk_for(deps: ServiceDeps, *, now: Clock | None = None) -> TicketDesk:
     """The ticket desk on the service's parts; `now` replaces the wall clock (replays).
 
-    Needs an event bus (changes are published) and a Temporal client (pipelines are told).
+    Needs an event bus (changes are published) and a Temporal client (pipelines are told,
+    response clocks run on the configured task queue).
     """
     if deps.bus is None or deps.temporal is None:
         raise ValueError("the ticket desk needs an event bus and a Temporal client")
-    if now is None:
-        return TicketDesk(sessions=deps.sessions, bus=deps.bus, temporal=deps.temporal)
-    return TicketDesk(sessions=deps.sessions, bus=deps.bus, temporal=deps.temporal, now=now)
+    clock = {} if now is None else {"now": now}
+    return TicketDesk(
+        sessions=deps.sessions,
+        bus=deps.bus,
+        temporal=deps.temporal,
+        task_queue=deps.settings.task_queue,
+        **clock,
+    )
 
 
 async def serve(deps: ServiceDeps, *, port: int) -> RunningService:
-    """Serves TicketingService on the port (0 picks one) and starts the request consumer."""
+    """Serves TicketingService on the port (0 picks one) and starts both consumers."""
     desk = desk_for(deps)
     binding = ServiceBinding(
         TicketingServicer(desk),
@@ -43,11 +50,20 @@ async def serve(deps: ServiceDeps, *, port: int) -> RunningService:
     async def open_tickets(events: Sequence[events_pb2.Event]) -> None:
         await desk.open_from_events(events)
 
-    consumer = EventConsumer(deps.bus, TICKETING_CONSUMER, open_tickets)
+    async def record_updates(events: Sequence[events_pb2.Event]) -> None:
+        await desk.apply_events(events)
+
+    consumers = [
+        EventConsumer(deps.bus, TICKETING_CONSUMER, open_tickets),
+        EventConsumer(deps.bus, TICKETING_UPDATES_CONSUMER, record_updates),
+    ]
     try:
-        await consumer.start()
+        for consumer in consumers:
+            await consumer.start()
     except BaseException:
+        for consumer in consumers:
+            await consumer.stop()
         await server.stop(grace=0)
         raise
     logger.info("ticketing service started port=%s", server.port)
-    return RunningService("ticketing", server, [consumer])
+    return RunningService("ticketing", server, consumers)

@@ -16,15 +16,12 @@ from pathlib import Path
 import grpc
 import pillow_heif
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from google.protobuf.timestamp_pb2 import Timestamp
 from PIL import ExifTags, Image
-from sqlalchemy import MetaData, create_engine, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 
 from salesflow.core.caller import SYSTEM_CALLER, Caller, Role
-from salesflow.core.db import sync_url
 from salesflow.core.errors import InvalidArgument, TooLarge
 from salesflow.core.oplog import OperationLogEntry
 from salesflow.core.rpc import channel
@@ -36,6 +33,7 @@ from services.evidence.filetypes import sniff_content_type
 from services.evidence.models import CaptureTimeSource, EvidenceRecord
 from services.evidence.server import build_store, serve
 from services.evidence.store import EvidenceStore, EvidenceUpload
+from tests.schema import schema_differences
 
 MIB = 1024 * 1024
 REP = Caller(id="Anna Snelling", role=Role.REP, regions=frozenset({"Central"}))
@@ -723,26 +721,7 @@ def test_blob_names_must_be_hashes(tmp_path):
 
 
 def test_migration_matches_the_model(database_url):
-    engine = create_engine(sync_url(database_url))
-    evidence_only = MetaData()
-    EvidenceRecord.__table__.to_metadata(evidence_only)
-
-    with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), evidence_only)
-    engine.dispose()
-
-    # Other services' tables and indexes show as removals here (some have columns named
-    # after evidence, e.g. analytics'); only differences of the evidence table count.
-    others = {
-        "remove_table": lambda table: table.name,
-        "remove_index": lambda index: index.table.name,
-    }
-    ours = [
-        diff
-        for diff in differences
-        if diff[0] not in others or others[diff[0]](diff[1]) == EvidenceRecord.__tablename__
-    ]
-    assert ours == []
+    assert schema_differences(database_url, [EvidenceRecord.__table__]) == []
 
 
 async def test_the_same_photo_for_another_customer_is_flagged_and_the_first_stays_valid(

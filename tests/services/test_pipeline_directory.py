@@ -5,28 +5,14 @@ from __future__ import annotations
 import json
 import uuid
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, create_engine
-
-from salesflow.core.db import sync_url
 from salesflow.replay.export import TeamMember
 from services.pipeline.directory import upsert_team
 from services.pipeline.models import Person
+from tests.schema import schema_differences
 
 
 def test_the_people_migration_matches_the_model(database_url):
-    engine = create_engine(sync_url(database_url))
-    people_only = MetaData()
-    Person.__table__.to_metadata(people_only)
-
-    with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), people_only)
-    engine.dispose()
-
-    # Other tables show as "remove_table" here; only the people table counts.
-    ours = [diff for diff in differences if "people" in repr(diff)]
-    assert ours == []
+    assert schema_differences(database_url, [Person.__table__]) == []
 
 
 async def test_an_import_without_time_zones_keeps_the_zone_the_directory_knows(db_sessions):
@@ -76,3 +62,13 @@ async def test_a_team_file_names_the_region_director_whom_escalations_reach(stac
     started = history.events[0].workflow_execution_started_event_attributes
     [payload] = started.input.payloads
     assert json.loads(payload.data)["director_id"] == director
+
+
+def test_the_schema_check_sees_a_column_the_migrations_lack(database_url):
+    from sqlalchemy import Column, MetaData, String
+
+    drifted = Person.__table__.to_metadata(MetaData())
+    drifted.append_column(Column("nickname", String(50)))
+
+    [difference] = schema_differences(database_url, [drifted])
+    assert difference[0] == "add_column" and difference[2] == "people"

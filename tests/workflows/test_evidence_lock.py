@@ -132,9 +132,44 @@ def test_the_same_content_counts_once_and_the_copy_is_named():
     assert (requirement.key, requirement.required, requirement.provided) == ("onsite_photo", 3, 2)
     assert requirement.rejected == [
         RejectedEvidence(
-            "ev-3", "duplicate_content", "the same content as ev-1, which counts already"
+            "ev-3",
+            "duplicate_content",
+            "the same content as ev-1, which counts already as onsite_photo",
         )
     ]
+
+
+def test_one_document_uploaded_as_three_kinds_proves_only_one_of_them():
+    def scan(evidence_id: str, kind: str, content: str) -> EvidenceItem:
+        return photo(
+            evidence_id,
+            kind=kind,
+            content_type="application/pdf",
+            sha256=hashlib.sha256(content.encode()).hexdigest(),
+        )
+
+    kinds = ("signed_signature_page", "product_list", "service_commitment_letter")
+    same_file = [scan(f"doc-{kind}", kind, "one document") for kind in kinds]
+
+    missing = unmet("contract_archive", same_file)
+
+    assert [(u.key, u.provided) for u in missing if u.kind == "evidence"] == [
+        ("product_list", 0),
+        ("service_commitment_letter", 0),
+    ]
+    assert [r.reason for u in missing for r in u.rejected] == ["duplicate_content"] * 2
+
+    three_files = [scan(f"doc-{kind}", kind, kind) for kind in kinds]
+    assert [u for u in unmet("contract_archive", three_files) if u.kind == "evidence"] == []
+
+
+def test_contract_documents_must_be_scans_not_text():
+    text = photo("doc-1", kind="signed_signature_page", content_type="application/octet-stream")
+
+    [signature, *_] = unmet("contract_archive", [text])
+
+    assert (signature.key, signature.provided) == ("signed_signature_page", 0)
+    assert signature.rejected[0].reason == "content_type"
 
 
 @pytest.mark.parametrize(

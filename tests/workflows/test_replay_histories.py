@@ -1,6 +1,7 @@
-"""Recorded pipeline histories replay without non-determinism against today's workflow code.
+"""Recorded histories replay without non-determinism against today's workflow code.
 
-A change to PipelineWorkflow that would break running pipelines fails here. After an
+A change to PipelineWorkflow or TicketResponseWorkflow that would break running workflows
+fails here. After an
 intended, versioned change (workflow.patched), record a new history with:
 
     .venv/bin/python -m tests.workflows.record_history
@@ -15,6 +16,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from workflows.pipeline.workflow import PipelineWorkflow
+from workflows.ticket_response.workflow import TicketResponseWorkflow
 
 HISTORIES = {
     path.stem: path.read_text()
@@ -25,7 +27,7 @@ HISTORIES = {
 @pytest.mark.parametrize("name", sorted(HISTORIES))
 async def test_recorded_history_replays(name: str):
     history = WorkflowHistory.from_json(name, HISTORIES[name])
-    result = await Replayer(workflows=[PipelineWorkflow]).replay_workflow(
+    result = await Replayer(workflows=[PipelineWorkflow, TicketResponseWorkflow]).replay_workflow(
         history, raise_on_replay_failure=False
     )
     assert result.replay_failure is None, result.replay_failure

@@ -8,7 +8,7 @@ uploaded for this opportunity by the pipeline's rep or manager, carries no flag 
 evidence store, has content (decided from its bytes) of an accepted type and, for photos,
 was captured inside the action's window. Each file that does not count is listed with a
 reason code, so a client can show per file what is wrong. Files with the same content
-count once.
+count once, for one requirement only.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ NO_CAPTURE_TIME = "no_capture_time"
 CAPTURED_BEFORE_ACTION = "captured_before_action"
 CAPTURED_AFTER_COMPLETION = "captured_after_completion"
 DUPLICATE_CONTENT = "duplicate_content"
+
+# Ticket statuses that send the action back to the rep until it is resubmitted.
+SENT_BACK = ("rejected", "changes_requested")
 
 # What the evidence store's flags mean, in the order they are reported.
 _FLAG_DETAILS = {
@@ -64,6 +67,8 @@ def unmet_requirements(
     unmet: list[Unmet] = []
     zone = _zone(time_zone)
 
+    # One file proves one thing: content counted for one requirement counts for no other.
+    counted_anywhere: dict[str, tuple[str, str]] = {}
     for requirement in action.evidence:
         counted: dict[str, str] = {}
         rejected: list[RejectedEvidence] = []
@@ -79,16 +84,18 @@ def unmet_requirements(
                 uploaders=uploaders,
                 zone=zone,
             )
-            if refusal is None and item.sha256 in counted:
+            if refusal is None and item.sha256 in counted_anywhere:
+                first_id, first_kind = counted_anywhere[item.sha256]
                 refusal = RejectedEvidence(
                     item.evidence_id,
                     DUPLICATE_CONTENT,
-                    f"the same content as {counted[item.sha256]}, which counts already",
+                    f"the same content as {first_id}, which counts already as {first_kind}",
                 )
             if refusal is not None:
                 rejected.append(refusal)
                 continue
             counted[item.sha256] = item.evidence_id
+            counted_anywhere[item.sha256] = (item.evidence_id, requirement.kind)
         if len(counted) < requirement.count:
             unmet.append(_unmet_evidence(requirement, len(counted), rejected))
 
@@ -123,7 +130,10 @@ def unmet_requirements(
 
     for ticket in tickets:
         if ticket.action_key == action.key and ticket.status != "resolved":
-            reason = f" ({ticket.note})" if ticket.status == "rejected" and ticket.note else ""
+            reason = ""
+            if ticket.status in SENT_BACK:
+                note = f": {ticket.note}" if ticket.note else ""
+                reason = f"{note}; revise and resubmit the action"
             unmet.append(
                 Unmet(
                     kind="ticket",

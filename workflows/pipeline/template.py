@@ -252,11 +252,19 @@ def default_template() -> PipelineTemplate:
             name_zh="合同归档",
             evidence=(
                 EvidenceRequirement(
-                    "signed_signature_page", 1, "scan of the signed signature page"
+                    "signed_signature_page",
+                    1,
+                    "scan of the signed signature page",
+                    content_types=SCAN,
                 ),
-                EvidenceRequirement("product_list", 1, "the contracted product list"),
                 EvidenceRequirement(
-                    "service_commitment_letter", 1, "the service commitment letter"
+                    "product_list", 1, "the contracted product list", content_types=SCAN
+                ),
+                EvidenceRequirement(
+                    "service_commitment_letter",
+                    1,
+                    "the service commitment letter",
+                    content_types=SCAN,
                 ),
             ),
             tickets=(TicketRule("legal", "contract_review", 120),),

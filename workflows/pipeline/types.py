@@ -115,8 +115,22 @@ class CloseInput:
 @dataclass
 class TicketChangedInput:
     ticket_key: str
-    status: str  # "opened", "acknowledged", "resolved" or "rejected"
+    # "opened", "acknowledged", "changes_requested", "resolved" or "rejected"
+    status: str
     note: str = ""
+    # How many resubmissions of the ticket the department had seen when it changed it; a
+    # change from before the rep's latest resubmission is stale and ignored.
+    round: int = 0
+
+
+@dataclass
+class ResubmitInput:
+    """The rep revised an action a department sent back and asks for its review again."""
+
+    note: str = ""
+    actor_id: str = ""
+    # When set, it must be the current action.
+    action_key: str = ""
 
 
 @dataclass
@@ -182,6 +196,10 @@ class ActionSnapshot:
     pause_reason: str = ""
     # Seconds the action has spent paused so far (finished pauses only).
     paused_seconds: float = 0
+    # A department rejected its ticket or asked for changes: the action waits for the rep's
+    # resubmission. The reason is the department's note.
+    returned: bool = False
+    return_reason: str = ""
 
 
 @dataclass
@@ -199,8 +217,15 @@ class TicketSnapshot:
     ticket_key: str
     department: str
     action_key: str
+    # "requested", "acknowledged", "changes_requested", "resubmitted", "resolved", "rejected"
     status: str
     note: str = ""
+    # 1 for the first request of the review; n for the n-th (each after a rejection).
+    occurrence: int = 1
+    # Resubmissions after requests for changes.
+    round: int = 0
+    # A rejected occurrence the rep resubmitted: the next occurrence speaks for the review.
+    superseded: bool = False
 
 
 @dataclass

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.pipeline import deadlines
     from workflows.pipeline.activities import PipelineActivities, PipelineFact
     from workflows.pipeline.deadlines import ClockDeadline, Pause
-    from workflows.pipeline.lock import unmet_requirements
+    from workflows.pipeline.lock import SENT_BACK, unmet_requirements
     from workflows.pipeline.template import (
         ROLE_REGIONAL_MANAGER,
         ROLE_REP,
@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         PipelineResult,
         PipelineSnapshot,
         ReassignInput,
+        ResubmitInput,
         ResumeInput,
         TemplateChangePreview,
         TicketChangedInput,
@@ -75,6 +76,11 @@ CLOSED_ERROR_TYPE = "PipelineClosed"
 # Pausing a paused action, resuming a running one, or a pause without a reason.
 PAUSE_ERROR_TYPE = "PauseRefused"
 TEMPLATE_CHANGE_ERROR_TYPE = "TemplateChangeRefused"
+# Resubmitting an action nothing was sent back for.
+RESUBMIT_ERROR_TYPE = "ResubmitRefused"
+
+# Histories from before a department could send an action back replay without its event.
+TICKET_RETURNS_PATCH = "ticket-returns"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -113,6 +119,8 @@ class PipelineWorkflow:
         self._reminders = 0
         self._escalations = 0
         self._tickets: dict[str, TicketSnapshot] = {}
+        # Per action key: how many times departments sent the current occurrence back.
+        self._returns: dict[str, int] = {}
         # Clocks that fired, by key (action, occurrence, clock), with when they fell due.
         self._fired: dict[str, datetime] = {}
         # Per action key: times opened (the occurrence), the finished pauses and the last
@@ -247,7 +255,7 @@ class PipelineWorkflow:
             window_end=self._now(),
             evidence=request.evidence,
             answers=request.answers,
-            tickets=list(self._tickets.values()),
+            tickets=self._current_tickets(),
             uploaders=frozenset({self._input.rep_id, self._input.manager_id}),
             time_zone=self._input.rep_time_zone,
         )
@@ -291,12 +299,22 @@ class PipelineWorkflow:
 
     @workflow.signal
     def ticket_changed(self, change: TicketChangedInput) -> None:
-        """A department acknowledged, resolved or rejected a ticket of this pipeline."""
+        """A department acknowledged, resolved or rejected a ticket of this pipeline, or
+        asked for changes. A rejection or a request for changes sends the ticket's action
+        back to the rep with the department's reason."""
         ticket = self._tickets.get(change.ticket_key)
         if ticket is None or ticket.status in ("resolved",):
             return
+        if ticket.superseded or change.round < ticket.round:
+            # A rejected occurrence the rep already resubmitted, or a change from before the
+            # rep's latest revision: it no longer speaks for the review.
+            return
+        previous = ticket.status
         ticket.status = change.status
         ticket.note = change.note
+        if change.status in SENT_BACK and change.status != previous:
+            self._return_action(ticket)
+        self._mark_returned(ticket.action_key)
         self._changed()
 
     @workflow.signal
@@ -371,6 +389,34 @@ class PipelineWorkflow:
         if not current.paused:
             raise ApplicationError(
                 f"{current.key} is not paused", type=PAUSE_ERROR_TYPE, non_retryable=True
+            )
+
+    @workflow.update
+    def resubmit_action(self, request: ResubmitInput) -> PipelineSnapshot:
+        """The rep revised the action a department sent back: a rejected review is requested
+        again as the ticket's next occurrence, a ticket awaiting changes goes back to its
+        department."""
+        index = self._current
+        action = self._template.actions[index]
+        now = self._now()
+        for ticket in self._returned_tickets(action.key):
+            if ticket.status == "rejected":
+                self._request_again(index, ticket, request, now)
+            else:
+                self._resubmit_ticket(ticket, request, now)
+        self._mark_returned(action.key)
+        self._changed()
+        return self.state()
+
+    @resubmit_action.validator
+    def validate_resubmit_action(self, request: ResubmitInput) -> None:
+        self._require_open()
+        current = self._require_current(request.action_key)
+        if not self._returned_tickets(current.key):
+            raise ApplicationError(
+                f"{current.key} was not sent back by any department; there is nothing to resubmit",
+                type=RESUBMIT_ERROR_TYPE,
+                non_retryable=True,
             )
 
     @workflow.query
@@ -495,7 +541,7 @@ class PipelineWorkflow:
             overdue_actions=[
                 action.key for action in self._actions if action.overdue and action.status != "done"
             ],
-            tickets=list(self._tickets.values()),
+            tickets=self._current_tickets(),
             template_id=self._template.template_id,
             template_version=self._template.version,
             reminders=self._reminders,
@@ -515,6 +561,7 @@ class PipelineWorkflow:
         self._opened[action.key] = self._opened.get(action.key, 0) + 1
         self._pauses[action.key] = []
         self._reminders_sent[action.key] = {}
+        self._returns[action.key] = 0
         snapshot.due_at = self._due_at(index)
         self._request_tickets(index)
 
@@ -537,7 +584,7 @@ class PipelineWorkflow:
         action = self._template.actions[index]
         opened: list[TicketRule] = []
         for rule in action.tickets:
-            key = f"{self._input.opportunity_id}:{action.key}:{rule.department}"
+            key = self._ticket_key(action.key, rule.department)
             if key in self._tickets:
                 continue
             self._tickets[key] = TicketSnapshot(
@@ -562,9 +609,19 @@ class PipelineWorkflow:
         for rule in action.tickets:
             self._announce_ticket(index, rule, at=snapshot.started_at)
 
-    def _announce_ticket(self, index: int, rule: TicketRule, *, at: datetime | None) -> None:
+    def _announce_ticket(
+        self,
+        index: int,
+        rule: TicketRule,
+        *,
+        at: datetime | None,
+        again: TicketSnapshot | None = None,
+        note: str = "",
+    ) -> None:
+        """Requests the rule's ticket; `again` is the rejected occurrence it follows."""
         action = self._template.actions[index]
-        key = f"{self._input.opportunity_id}:{action.key}:{rule.department}"
+        occurrence = again.occurrence + 1 if again is not None else 1
+        key = self._ticket_key(action.key, rule.department, occurrence)
         self._record(
             "ticket.requested",
             self._event_id("ticket.requested", key),
@@ -575,8 +632,109 @@ class PipelineWorkflow:
                 "actionKey": action.key,
                 "workflowId": workflow.info().workflow_id,
                 "responseTargetMinutes": rule.response_target_minutes,
+                "occurrence": occurrence,
+                "previousTicketKey": again.ticket_key if again is not None else None,
+                "note": note or None,
+                "clockShiftSeconds": self._shift.total_seconds() or None,
             },
             at=at,
+        )
+
+    def _ticket_key(self, action_key: str, department: str, occurrence: int = 1) -> str:
+        """One ticket per pipeline, action and department; later occurrences append theirs."""
+        key = f"{self._input.opportunity_id}:{action_key}:{department}"
+        return key if occurrence == 1 else f"{key}:{occurrence}"
+
+    def _current_tickets(self) -> list[TicketSnapshot]:
+        """Every ticket that speaks for its review (superseded occurrences left out)."""
+        return [ticket for ticket in self._tickets.values() if not ticket.superseded]
+
+    def _returned_tickets(self, action_key: str) -> list[TicketSnapshot]:
+        return [
+            ticket
+            for ticket in self._current_tickets()
+            if ticket.action_key == action_key and ticket.status in SENT_BACK
+        ]
+
+    def _mark_returned(self, action_key: str) -> None:
+        """Shows on the action whether a department has it sent back, and why."""
+        snapshot = next((s for s in self._actions if s.key == action_key), None)
+        if snapshot is None:
+            return
+        returned = self._returned_tickets(action_key) if snapshot.status == "open" else []
+        snapshot.returned = bool(returned)
+        snapshot.return_reason = "; ".join(ticket.note for ticket in returned if ticket.note)
+
+    def _return_action(self, ticket: TicketSnapshot) -> None:
+        """Tells the rep that a department sent the ticket's open action back, and why."""
+        index = next(
+            (i for i, snapshot in enumerate(self._actions) if snapshot.key == ticket.action_key),
+            None,
+        )
+        if index is None or self._actions[index].status != "open":
+            return
+        if not workflow.patched(TICKET_RETURNS_PATCH):
+            return
+        action_key = ticket.action_key
+        self._returns[action_key] = self._returns.get(action_key, 0) + 1
+        number = self._returns[action_key]
+        self._record(
+            "action.returned",
+            self._event_id("action.returned", action_key, str(number), self._occurrence(index)),
+            {
+                "actionKey": action_key,
+                "ticketKey": ticket.ticket_key,
+                "department": ticket.department,
+                "ticketStatus": ticket.status,
+                "reason": ticket.note,
+                "toPerson": self._input.rep_id,
+                "occurrence": self._opened.get(action_key, 1),
+                "number": number,
+            },
+        )
+
+    def _request_again(
+        self, index: int, rejected: TicketSnapshot, request: ResubmitInput, now: datetime
+    ) -> None:
+        """A rejected ticket is closed for good: the review is requested as its next
+        occurrence, under a key of its own."""
+        action = self._template.actions[index]
+        rule = next(
+            (rule for rule in action.tickets if rule.department == rejected.department),
+            TicketRule(rejected.department, "review"),
+        )
+        rejected.superseded = True
+        occurrence = rejected.occurrence + 1
+        key = self._ticket_key(action.key, rule.department, occurrence)
+        self._tickets[key] = TicketSnapshot(
+            ticket_key=key,
+            department=rule.department,
+            action_key=action.key,
+            status="requested",
+            note=request.note,
+            occurrence=occurrence,
+        )
+        self._announce_ticket(index, rule, at=now, again=rejected, note=request.note)
+
+    def _resubmit_ticket(
+        self, ticket: TicketSnapshot, request: ResubmitInput, now: datetime
+    ) -> None:
+        """A ticket awaiting changes goes back to its department, the same ticket."""
+        ticket.round += 1
+        ticket.status = "resubmitted"
+        ticket.note = request.note
+        self._record(
+            "ticket.resubmitted",
+            self._event_id("ticket.resubmitted", ticket.ticket_key, str(ticket.round)),
+            {
+                "ticketKey": ticket.ticket_key,
+                "department": ticket.department,
+                "actionKey": ticket.action_key,
+                "note": request.note,
+                "actorId": request.actor_id,
+                "round": ticket.round,
+            },
+            at=now,
         )
 
     async def _keep_clocks_until_done(self) -> None:

@@ -455,7 +455,7 @@ class StrategyStat(_message.Message):
     def __init__(self, strategy: _Optional[str] = ..., uses: _Optional[int] = ..., accepted: _Optional[int] = ..., rejected: _Optional[int] = ..., acceptance: _Optional[float] = ...) -> None: ...
 
 class StrategySuggestionResponse(_message.Message):
-    __slots__ = ("suggestion", "team", "rep_uses", "rep_strategies", "team_strategies", "use_more", "team_acceptance")
+    __slots__ = ("suggestion", "team", "rep_uses", "rep_strategies", "team_strategies", "use_more", "team_acceptance", "suggestion_zh")
     SUGGESTION_FIELD_NUMBER: _ClassVar[int]
     TEAM_FIELD_NUMBER: _ClassVar[int]
     REP_USES_FIELD_NUMBER: _ClassVar[int]
@@ -463,6 +463,7 @@ class StrategySuggestionResponse(_message.Message):
     TEAM_STRATEGIES_FIELD_NUMBER: _ClassVar[int]
     USE_MORE_FIELD_NUMBER: _ClassVar[int]
     TEAM_ACCEPTANCE_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTION_ZH_FIELD_NUMBER: _ClassVar[int]
     suggestion: str
     team: str
     rep_uses: int
@@ -470,7 +471,232 @@ class StrategySuggestionResponse(_message.Message):
     team_strategies: _containers.RepeatedCompositeFieldContainer[StrategyStat]
     use_more: _containers.RepeatedScalarFieldContainer[str]
     team_acceptance: float
-    def __init__(self, suggestion: _Optional[str] = ..., team: _Optional[str] = ..., rep_uses: _Optional[int] = ..., rep_strategies: _Optional[_Iterable[_Union[StrategyStat, _Mapping]]] = ..., team_strategies: _Optional[_Iterable[_Union[StrategyStat, _Mapping]]] = ..., use_more: _Optional[_Iterable[str]] = ..., team_acceptance: _Optional[float] = ...) -> None: ...
+    suggestion_zh: str
+    def __init__(self, suggestion: _Optional[str] = ..., team: _Optional[str] = ..., rep_uses: _Optional[int] = ..., rep_strategies: _Optional[_Iterable[_Union[StrategyStat, _Mapping]]] = ..., team_strategies: _Optional[_Iterable[_Union[StrategyStat, _Mapping]]] = ..., use_more: _Optional[_Iterable[str]] = ..., team_acceptance: _Optional[float] = ..., suggestion_zh: _Optional[str] = ...) -> None: ...
+
+class StrategyShare(_message.Message):
+    __slots__ = ("strategy", "rep_share", "top_share")
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    REP_SHARE_FIELD_NUMBER: _ClassVar[int]
+    TOP_SHARE_FIELD_NUMBER: _ClassVar[int]
+    strategy: str
+    rep_share: float
+    top_share: float
+    def __init__(self, strategy: _Optional[str] = ..., rep_share: _Optional[float] = ..., top_share: _Optional[float] = ...) -> None: ...
+
+class Weakness(_message.Message):
+    __slots__ = ("rank", "action_key", "metric", "value", "benchmark", "gap", "instances", "benchmark_instances", "strategies", "summary")
+    RANK_FIELD_NUMBER: _ClassVar[int]
+    ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    BENCHMARK_FIELD_NUMBER: _ClassVar[int]
+    GAP_FIELD_NUMBER: _ClassVar[int]
+    INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    BENCHMARK_INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    STRATEGIES_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    rank: int
+    action_key: str
+    metric: str
+    value: float
+    benchmark: float
+    gap: float
+    instances: int
+    benchmark_instances: int
+    strategies: _containers.RepeatedCompositeFieldContainer[StrategyShare]
+    summary: str
+    def __init__(self, rank: _Optional[int] = ..., action_key: _Optional[str] = ..., metric: _Optional[str] = ..., value: _Optional[float] = ..., benchmark: _Optional[float] = ..., gap: _Optional[float] = ..., instances: _Optional[int] = ..., benchmark_instances: _Optional[int] = ..., strategies: _Optional[_Iterable[_Union[StrategyShare, _Mapping]]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class RepWeaknesses(_message.Message):
+    __slots__ = ("rep_id", "region", "history_days", "required_days", "enough_history", "weaknesses", "top_actions", "top_performers", "summary")
+    REP_ID_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_DAYS_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_DAYS_FIELD_NUMBER: _ClassVar[int]
+    ENOUGH_HISTORY_FIELD_NUMBER: _ClassVar[int]
+    WEAKNESSES_FIELD_NUMBER: _ClassVar[int]
+    TOP_ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    TOP_PERFORMERS_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    rep_id: str
+    region: str
+    history_days: int
+    required_days: int
+    enough_history: bool
+    weaknesses: _containers.RepeatedCompositeFieldContainer[Weakness]
+    top_actions: _containers.RepeatedScalarFieldContainer[str]
+    top_performers: _containers.RepeatedScalarFieldContainer[str]
+    summary: str
+    def __init__(self, rep_id: _Optional[str] = ..., region: _Optional[str] = ..., history_days: _Optional[int] = ..., required_days: _Optional[int] = ..., enough_history: _Optional[bool] = ..., weaknesses: _Optional[_Iterable[_Union[Weakness, _Mapping]]] = ..., top_actions: _Optional[_Iterable[str]] = ..., top_performers: _Optional[_Iterable[str]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class FindWeaknessesRequest(_message.Message):
+    __slots__ = ("rep_id", "as_of")
+    REP_ID_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    rep_id: str
+    as_of: _timestamp_pb2.Timestamp
+    def __init__(self, rep_id: _Optional[str] = ..., as_of: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class FindWeaknessesResponse(_message.Message):
+    __slots__ = ("window_start", "window_end", "reps")
+    WINDOW_START_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_END_FIELD_NUMBER: _ClassVar[int]
+    REPS_FIELD_NUMBER: _ClassVar[int]
+    window_start: _timestamp_pb2.Timestamp
+    window_end: _timestamp_pb2.Timestamp
+    reps: _containers.RepeatedCompositeFieldContainer[RepWeaknesses]
+    def __init__(self, window_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reps: _Optional[_Iterable[_Union[RepWeaknesses, _Mapping]]] = ...) -> None: ...
+
+class BenchmarkCase(_message.Message):
+    __slots__ = ("opportunity_id", "action_key", "occurrence", "rep_id", "quality", "completed_at", "strategies")
+    OPPORTUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
+    REP_ID_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_AT_FIELD_NUMBER: _ClassVar[int]
+    STRATEGIES_FIELD_NUMBER: _ClassVar[int]
+    opportunity_id: str
+    action_key: str
+    occurrence: int
+    rep_id: str
+    quality: float
+    completed_at: _timestamp_pb2.Timestamp
+    strategies: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, opportunity_id: _Optional[str] = ..., action_key: _Optional[str] = ..., occurrence: _Optional[int] = ..., rep_id: _Optional[str] = ..., quality: _Optional[float] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., strategies: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class TrainingTask(_message.Message):
+    __slots__ = ("task_id", "rep_id", "region", "action_key", "metric", "kind", "status", "instructions", "cases", "value_at_creation", "benchmark", "strategies", "created_by", "created_at", "completed_by", "completed_at", "submission", "window_days")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    REP_ID_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    CASES_FIELD_NUMBER: _ClassVar[int]
+    VALUE_AT_CREATION_FIELD_NUMBER: _ClassVar[int]
+    BENCHMARK_FIELD_NUMBER: _ClassVar[int]
+    STRATEGIES_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_BY_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_AT_FIELD_NUMBER: _ClassVar[int]
+    SUBMISSION_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_DAYS_FIELD_NUMBER: _ClassVar[int]
+    task_id: int
+    rep_id: str
+    region: str
+    action_key: str
+    metric: str
+    kind: str
+    status: str
+    instructions: str
+    cases: _containers.RepeatedCompositeFieldContainer[BenchmarkCase]
+    value_at_creation: float
+    benchmark: float
+    strategies: _containers.RepeatedCompositeFieldContainer[StrategyShare]
+    created_by: str
+    created_at: _timestamp_pb2.Timestamp
+    completed_by: str
+    completed_at: _timestamp_pb2.Timestamp
+    submission: str
+    window_days: int
+    def __init__(self, task_id: _Optional[int] = ..., rep_id: _Optional[str] = ..., region: _Optional[str] = ..., action_key: _Optional[str] = ..., metric: _Optional[str] = ..., kind: _Optional[str] = ..., status: _Optional[str] = ..., instructions: _Optional[str] = ..., cases: _Optional[_Iterable[_Union[BenchmarkCase, _Mapping]]] = ..., value_at_creation: _Optional[float] = ..., benchmark: _Optional[float] = ..., strategies: _Optional[_Iterable[_Union[StrategyShare, _Mapping]]] = ..., created_by: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_by: _Optional[str] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., submission: _Optional[str] = ..., window_days: _Optional[int] = ...) -> None: ...
+
+class CreateTrainingTasksRequest(_message.Message):
+    __slots__ = ("rep_id", "action_key", "metric", "top", "cases")
+    REP_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    TOP_FIELD_NUMBER: _ClassVar[int]
+    CASES_FIELD_NUMBER: _ClassVar[int]
+    rep_id: str
+    action_key: str
+    metric: str
+    top: int
+    cases: int
+    def __init__(self, rep_id: _Optional[str] = ..., action_key: _Optional[str] = ..., metric: _Optional[str] = ..., top: _Optional[int] = ..., cases: _Optional[int] = ...) -> None: ...
+
+class CreateTrainingTasksResponse(_message.Message):
+    __slots__ = ("created", "existing", "weaknesses")
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_FIELD_NUMBER: _ClassVar[int]
+    WEAKNESSES_FIELD_NUMBER: _ClassVar[int]
+    created: _containers.RepeatedCompositeFieldContainer[TrainingTask]
+    existing: _containers.RepeatedCompositeFieldContainer[TrainingTask]
+    weaknesses: RepWeaknesses
+    def __init__(self, created: _Optional[_Iterable[_Union[TrainingTask, _Mapping]]] = ..., existing: _Optional[_Iterable[_Union[TrainingTask, _Mapping]]] = ..., weaknesses: _Optional[_Union[RepWeaknesses, _Mapping]] = ...) -> None: ...
+
+class ListTrainingTasksRequest(_message.Message):
+    __slots__ = ("rep_id", "status", "limit")
+    REP_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    rep_id: str
+    status: str
+    limit: int
+    def __init__(self, rep_id: _Optional[str] = ..., status: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListTrainingTasksResponse(_message.Message):
+    __slots__ = ("tasks",)
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[TrainingTask]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[TrainingTask, _Mapping]]] = ...) -> None: ...
+
+class CompleteTrainingTaskRequest(_message.Message):
+    __slots__ = ("task_id", "submission")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    SUBMISSION_FIELD_NUMBER: _ClassVar[int]
+    task_id: int
+    submission: str
+    def __init__(self, task_id: _Optional[int] = ..., submission: _Optional[str] = ...) -> None: ...
+
+class TrainingProgressRequest(_message.Message):
+    __slots__ = ("task_id", "rep_id")
+    TASK_ID_FIELD_NUMBER: _ClassVar[int]
+    REP_ID_FIELD_NUMBER: _ClassVar[int]
+    task_id: int
+    rep_id: str
+    def __init__(self, task_id: _Optional[int] = ..., rep_id: _Optional[str] = ...) -> None: ...
+
+class MetricWindow(_message.Message):
+    __slots__ = ("start", "end", "value", "instances")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    value: float
+    instances: int
+    def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., value: _Optional[float] = ..., instances: _Optional[int] = ...) -> None: ...
+
+class TaskProgress(_message.Message):
+    __slots__ = ("task", "before", "after", "state", "improved", "required_instances", "summary")
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    IMPROVED_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    task: TrainingTask
+    before: MetricWindow
+    after: MetricWindow
+    state: str
+    improved: bool
+    required_instances: int
+    summary: str
+    def __init__(self, task: _Optional[_Union[TrainingTask, _Mapping]] = ..., before: _Optional[_Union[MetricWindow, _Mapping]] = ..., after: _Optional[_Union[MetricWindow, _Mapping]] = ..., state: _Optional[str] = ..., improved: _Optional[bool] = ..., required_instances: _Optional[int] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class TrainingProgressResponse(_message.Message):
+    __slots__ = ("tasks",)
+    TASKS_FIELD_NUMBER: _ClassVar[int]
+    tasks: _containers.RepeatedCompositeFieldContainer[TaskProgress]
+    def __init__(self, tasks: _Optional[_Iterable[_Union[TaskProgress, _Mapping]]] = ...) -> None: ...
 
 class CoverageRequest(_message.Message):
     __slots__ = ()

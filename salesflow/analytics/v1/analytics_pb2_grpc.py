@@ -79,6 +79,31 @@ class AnalyticsServiceStub:
                 request_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CoverageRequest.SerializeToString,
                 response_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CoverageResponse.FromString,
                 _registered_method=True)
+        self.FindWeaknesses = channel.unary_unary(
+                '/salesflow.analytics.v1.AnalyticsService/FindWeaknesses',
+                request_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.FindWeaknessesRequest.SerializeToString,
+                response_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.FindWeaknessesResponse.FromString,
+                _registered_method=True)
+        self.CreateTrainingTasks = channel.unary_unary(
+                '/salesflow.analytics.v1.AnalyticsService/CreateTrainingTasks',
+                request_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CreateTrainingTasksRequest.SerializeToString,
+                response_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CreateTrainingTasksResponse.FromString,
+                _registered_method=True)
+        self.ListTrainingTasks = channel.unary_unary(
+                '/salesflow.analytics.v1.AnalyticsService/ListTrainingTasks',
+                request_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.ListTrainingTasksRequest.SerializeToString,
+                response_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.ListTrainingTasksResponse.FromString,
+                _registered_method=True)
+        self.CompleteTrainingTask = channel.unary_unary(
+                '/salesflow.analytics.v1.AnalyticsService/CompleteTrainingTask',
+                request_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CompleteTrainingTaskRequest.SerializeToString,
+                response_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.TrainingTask.FromString,
+                _registered_method=True)
+        self.TrainingProgress = channel.unary_unary(
+                '/salesflow.analytics.v1.AnalyticsService/TrainingProgress',
+                request_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.TrainingProgressRequest.SerializeToString,
+                response_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.TrainingProgressResponse.FromString,
+                _registered_method=True)
 
 
 class AnalyticsServiceServicer:
@@ -148,6 +173,45 @@ class AnalyticsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindWeaknesses(self, request, context):
+        """Coaching. Reps read and complete their own tasks, managers those of their regions,
+        directors and HR read everything, admins do everything.
+
+        Each rep's weakest actions against the top 10 reps, once the rep has the configured
+        history (SALESFLOW_ANALYTICS_COACHING_HISTORY_DAYS, 90 days).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateTrainingTasks(self, request, context):
+        """Training tasks for a rep's weaknesses (managers of the rep's region and admins). A
+        weakness that already has an open task of the same kind gets no second one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTrainingTasks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CompleteTrainingTask(self, request, context):
+        """Marks a task done (a talk track needs its rewritten text). Done again answers the task.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TrainingProgress(self, request, context):
+        """Whether each task's weak metric improved: before creation against after completion.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AnalyticsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -195,6 +259,31 @@ def add_AnalyticsServiceServicer_to_server(servicer, server):
                     servicer.Coverage,
                     request_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CoverageRequest.FromString,
                     response_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CoverageResponse.SerializeToString,
+            ),
+            'FindWeaknesses': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindWeaknesses,
+                    request_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.FindWeaknessesRequest.FromString,
+                    response_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.FindWeaknessesResponse.SerializeToString,
+            ),
+            'CreateTrainingTasks': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateTrainingTasks,
+                    request_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CreateTrainingTasksRequest.FromString,
+                    response_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CreateTrainingTasksResponse.SerializeToString,
+            ),
+            'ListTrainingTasks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTrainingTasks,
+                    request_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.ListTrainingTasksRequest.FromString,
+                    response_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.ListTrainingTasksResponse.SerializeToString,
+            ),
+            'CompleteTrainingTask': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompleteTrainingTask,
+                    request_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CompleteTrainingTaskRequest.FromString,
+                    response_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.TrainingTask.SerializeToString,
+            ),
+            'TrainingProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.TrainingProgress,
+                    request_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.TrainingProgressRequest.FromString,
+                    response_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.TrainingProgressResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -440,6 +529,141 @@ class AnalyticsService:
             '/salesflow.analytics.v1.AnalyticsService/Coverage',
             salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CoverageRequest.SerializeToString,
             salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CoverageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindWeaknesses(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.analytics.v1.AnalyticsService/FindWeaknesses',
+            salesflow_dot_analytics_dot_v1_dot_analytics__pb2.FindWeaknessesRequest.SerializeToString,
+            salesflow_dot_analytics_dot_v1_dot_analytics__pb2.FindWeaknessesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateTrainingTasks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.analytics.v1.AnalyticsService/CreateTrainingTasks',
+            salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CreateTrainingTasksRequest.SerializeToString,
+            salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CreateTrainingTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTrainingTasks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.analytics.v1.AnalyticsService/ListTrainingTasks',
+            salesflow_dot_analytics_dot_v1_dot_analytics__pb2.ListTrainingTasksRequest.SerializeToString,
+            salesflow_dot_analytics_dot_v1_dot_analytics__pb2.ListTrainingTasksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompleteTrainingTask(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.analytics.v1.AnalyticsService/CompleteTrainingTask',
+            salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CompleteTrainingTaskRequest.SerializeToString,
+            salesflow_dot_analytics_dot_v1_dot_analytics__pb2.TrainingTask.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TrainingProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.analytics.v1.AnalyticsService/TrainingProgress',
+            salesflow_dot_analytics_dot_v1_dot_analytics__pb2.TrainingProgressRequest.SerializeToString,
+            salesflow_dot_analytics_dot_v1_dot_analytics__pb2.TrainingProgressResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Event(_message.Message):
-    __slots__ = ("id", "type", "source", "time", "opportunity_id", "rep_id", "region", "traceparent", "pipeline_started", "action_started", "action_completed", "action_overdue", "escalation_raised", "reminder_raised", "customer_replied", "ticket_requested", "ticket_changed", "pipeline_closed", "action_warning", "action_paused", "action_resumed", "pipeline_template_changed")
+    __slots__ = ("id", "type", "source", "time", "opportunity_id", "rep_id", "region", "traceparent", "pipeline_started", "action_started", "action_completed", "action_overdue", "escalation_raised", "reminder_raised", "customer_replied", "ticket_requested", "ticket_changed", "pipeline_closed", "action_warning", "action_paused", "action_resumed", "pipeline_template_changed", "action_returned", "ticket_resubmitted", "ticket_escalated")
     ID_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +33,9 @@ class Event(_message.Message):
     ACTION_PAUSED_FIELD_NUMBER: _ClassVar[int]
     ACTION_RESUMED_FIELD_NUMBER: _ClassVar[int]
     PIPELINE_TEMPLATE_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    ACTION_RETURNED_FIELD_NUMBER: _ClassVar[int]
+    TICKET_RESUBMITTED_FIELD_NUMBER: _ClassVar[int]
+    TICKET_ESCALATED_FIELD_NUMBER: _ClassVar[int]
     id: str
     type: str
     source: str
@@ -55,7 +58,10 @@ class Event(_message.Message):
     action_paused: ActionPaused
     action_resumed: ActionResumed
     pipeline_template_changed: PipelineTemplateChanged
-    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., source: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., opportunity_id: _Optional[str] = ..., rep_id: _Optional[str] = ..., region: _Optional[str] = ..., traceparent: _Optional[str] = ..., pipeline_started: _Optional[_Union[PipelineStarted, _Mapping]] = ..., action_started: _Optional[_Union[ActionStarted, _Mapping]] = ..., action_completed: _Optional[_Union[ActionCompleted, _Mapping]] = ..., action_overdue: _Optional[_Union[ActionOverdue, _Mapping]] = ..., escalation_raised: _Optional[_Union[EscalationRaised, _Mapping]] = ..., reminder_raised: _Optional[_Union[ReminderRaised, _Mapping]] = ..., customer_replied: _Optional[_Union[CustomerReplied, _Mapping]] = ..., ticket_requested: _Optional[_Union[TicketRequested, _Mapping]] = ..., ticket_changed: _Optional[_Union[TicketChanged, _Mapping]] = ..., pipeline_closed: _Optional[_Union[PipelineClosed, _Mapping]] = ..., action_warning: _Optional[_Union[ActionWarning, _Mapping]] = ..., action_paused: _Optional[_Union[ActionPaused, _Mapping]] = ..., action_resumed: _Optional[_Union[ActionResumed, _Mapping]] = ..., pipeline_template_changed: _Optional[_Union[PipelineTemplateChanged, _Mapping]] = ...) -> None: ...
+    action_returned: ActionReturned
+    ticket_resubmitted: TicketResubmitted
+    ticket_escalated: TicketEscalated
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., source: _Optional[str] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., opportunity_id: _Optional[str] = ..., rep_id: _Optional[str] = ..., region: _Optional[str] = ..., traceparent: _Optional[str] = ..., pipeline_started: _Optional[_Union[PipelineStarted, _Mapping]] = ..., action_started: _Optional[_Union[ActionStarted, _Mapping]] = ..., action_completed: _Optional[_Union[ActionCompleted, _Mapping]] = ..., action_overdue: _Optional[_Union[ActionOverdue, _Mapping]] = ..., escalation_raised: _Optional[_Union[EscalationRaised, _Mapping]] = ..., reminder_raised: _Optional[_Union[ReminderRaised, _Mapping]] = ..., customer_replied: _Optional[_Union[CustomerReplied, _Mapping]] = ..., ticket_requested: _Optional[_Union[TicketRequested, _Mapping]] = ..., ticket_changed: _Optional[_Union[TicketChanged, _Mapping]] = ..., pipeline_closed: _Optional[_Union[PipelineClosed, _Mapping]] = ..., action_warning: _Optional[_Union[ActionWarning, _Mapping]] = ..., action_paused: _Optional[_Union[ActionPaused, _Mapping]] = ..., action_resumed: _Optional[_Union[ActionResumed, _Mapping]] = ..., pipeline_template_changed: _Optional[_Union[PipelineTemplateChanged, _Mapping]] = ..., action_returned: _Optional[_Union[ActionReturned, _Mapping]] = ..., ticket_resubmitted: _Optional[_Union[TicketResubmitted, _Mapping]] = ..., ticket_escalated: _Optional[_Union[TicketEscalated, _Mapping]] = ...) -> None: ...
 
 class PipelineStarted(_message.Message):
     __slots__ = ("workflow_id", "manager_id", "account", "product", "template_id", "template_version", "action_keys")
@@ -168,20 +174,28 @@ class CustomerReplied(_message.Message):
     def __init__(self, action_key: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
 class TicketRequested(_message.Message):
-    __slots__ = ("ticket_key", "department", "kind", "action_key", "workflow_id", "response_target_minutes")
+    __slots__ = ("ticket_key", "department", "kind", "action_key", "workflow_id", "response_target_minutes", "occurrence", "previous_ticket_key", "note", "clock_shift_seconds")
     TICKET_KEY_FIELD_NUMBER: _ClassVar[int]
     DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
     WORKFLOW_ID_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_TARGET_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_TICKET_KEY_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    CLOCK_SHIFT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     ticket_key: str
     department: str
     kind: str
     action_key: str
     workflow_id: str
     response_target_minutes: int
-    def __init__(self, ticket_key: _Optional[str] = ..., department: _Optional[str] = ..., kind: _Optional[str] = ..., action_key: _Optional[str] = ..., workflow_id: _Optional[str] = ..., response_target_minutes: _Optional[int] = ...) -> None: ...
+    occurrence: int
+    previous_ticket_key: str
+    note: str
+    clock_shift_seconds: float
+    def __init__(self, ticket_key: _Optional[str] = ..., department: _Optional[str] = ..., kind: _Optional[str] = ..., action_key: _Optional[str] = ..., workflow_id: _Optional[str] = ..., response_target_minutes: _Optional[int] = ..., occurrence: _Optional[int] = ..., previous_ticket_key: _Optional[str] = ..., note: _Optional[str] = ..., clock_shift_seconds: _Optional[float] = ...) -> None: ...
 
 class TicketChanged(_message.Message):
     __slots__ = ("ticket_key", "department", "status", "actor_id", "note")
@@ -196,6 +210,64 @@ class TicketChanged(_message.Message):
     actor_id: str
     note: str
     def __init__(self, ticket_key: _Optional[str] = ..., department: _Optional[str] = ..., status: _Optional[str] = ..., actor_id: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class ActionReturned(_message.Message):
+    __slots__ = ("action_key", "ticket_key", "department", "ticket_status", "reason", "to_person", "occurrence", "number")
+    ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    TICKET_KEY_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    TICKET_STATUS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    TO_PERSON_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    action_key: str
+    ticket_key: str
+    department: str
+    ticket_status: str
+    reason: str
+    to_person: str
+    occurrence: int
+    number: int
+    def __init__(self, action_key: _Optional[str] = ..., ticket_key: _Optional[str] = ..., department: _Optional[str] = ..., ticket_status: _Optional[str] = ..., reason: _Optional[str] = ..., to_person: _Optional[str] = ..., occurrence: _Optional[int] = ..., number: _Optional[int] = ...) -> None: ...
+
+class TicketResubmitted(_message.Message):
+    __slots__ = ("ticket_key", "department", "action_key", "note", "actor_id", "round")
+    TICKET_KEY_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    ROUND_FIELD_NUMBER: _ClassVar[int]
+    ticket_key: str
+    department: str
+    action_key: str
+    note: str
+    actor_id: str
+    round: int
+    def __init__(self, ticket_key: _Optional[str] = ..., department: _Optional[str] = ..., action_key: _Optional[str] = ..., note: _Optional[str] = ..., actor_id: _Optional[str] = ..., round: _Optional[int] = ...) -> None: ...
+
+class TicketEscalated(_message.Message):
+    __slots__ = ("ticket_key", "department", "level", "to_person", "to_role", "assignee_id", "opened_at", "respond_by", "response_target_minutes")
+    TICKET_KEY_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    TO_PERSON_FIELD_NUMBER: _ClassVar[int]
+    TO_ROLE_FIELD_NUMBER: _ClassVar[int]
+    ASSIGNEE_ID_FIELD_NUMBER: _ClassVar[int]
+    OPENED_AT_FIELD_NUMBER: _ClassVar[int]
+    RESPOND_BY_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_TARGET_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    ticket_key: str
+    department: str
+    level: int
+    to_person: str
+    to_role: str
+    assignee_id: str
+    opened_at: _timestamp_pb2.Timestamp
+    respond_by: _timestamp_pb2.Timestamp
+    response_target_minutes: int
+    def __init__(self, ticket_key: _Optional[str] = ..., department: _Optional[str] = ..., level: _Optional[int] = ..., to_person: _Optional[str] = ..., to_role: _Optional[str] = ..., assignee_id: _Optional[str] = ..., opened_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., respond_by: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., response_target_minutes: _Optional[int] = ...) -> None: ...
 
 class PipelineClosed(_message.Message):
     __slots__ = ("outcome", "reason", "last_action_key")

@@ -56,14 +56,50 @@ class CompleteActionRequest(_message.Message):
     def __init__(self, opportunity_id: _Optional[str] = ..., action_key: _Optional[str] = ..., evidence_ids: _Optional[_Iterable[str]] = ..., answers: _Optional[_Iterable[_Union[Answer, _Mapping]]] = ..., note: _Optional[str] = ...) -> None: ...
 
 class CompleteActionResponse(_message.Message):
-    __slots__ = ("state", "points", "on_time")
+    __slots__ = ("state", "points", "on_time", "suggestion")
     STATE_FIELD_NUMBER: _ClassVar[int]
     POINTS_FIELD_NUMBER: _ClassVar[int]
     ON_TIME_FIELD_NUMBER: _ClassVar[int]
+    SUGGESTION_FIELD_NUMBER: _ClassVar[int]
     state: PipelineState
     points: int
     on_time: bool
-    def __init__(self, state: _Optional[_Union[PipelineState, _Mapping]] = ..., points: _Optional[int] = ..., on_time: _Optional[bool] = ...) -> None: ...
+    suggestion: StrategySuggestion
+    def __init__(self, state: _Optional[_Union[PipelineState, _Mapping]] = ..., points: _Optional[int] = ..., on_time: _Optional[bool] = ..., suggestion: _Optional[_Union[StrategySuggestion, _Mapping]] = ...) -> None: ...
+
+class StrategyRecord(_message.Message):
+    __slots__ = ("strategy", "rep_uses", "team_uses", "team_decided", "team_accepted", "team_acceptance")
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    REP_USES_FIELD_NUMBER: _ClassVar[int]
+    TEAM_USES_FIELD_NUMBER: _ClassVar[int]
+    TEAM_DECIDED_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ACCEPTANCE_FIELD_NUMBER: _ClassVar[int]
+    strategy: str
+    rep_uses: int
+    team_uses: int
+    team_decided: int
+    team_accepted: int
+    team_acceptance: float
+    def __init__(self, strategy: _Optional[str] = ..., rep_uses: _Optional[int] = ..., team_uses: _Optional[int] = ..., team_decided: _Optional[int] = ..., team_accepted: _Optional[int] = ..., team_acceptance: _Optional[float] = ...) -> None: ...
+
+class StrategySuggestion(_message.Message):
+    __slots__ = ("action_key", "used", "use_more", "team_acceptance", "team", "text", "text_zh")
+    ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    USED_FIELD_NUMBER: _ClassVar[int]
+    USE_MORE_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ACCEPTANCE_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    TEXT_ZH_FIELD_NUMBER: _ClassVar[int]
+    action_key: str
+    used: _containers.RepeatedCompositeFieldContainer[StrategyRecord]
+    use_more: _containers.RepeatedCompositeFieldContainer[StrategyRecord]
+    team_acceptance: float
+    team: str
+    text: str
+    text_zh: str
+    def __init__(self, action_key: _Optional[str] = ..., used: _Optional[_Iterable[_Union[StrategyRecord, _Mapping]]] = ..., use_more: _Optional[_Iterable[_Union[StrategyRecord, _Mapping]]] = ..., team_acceptance: _Optional[float] = ..., team: _Optional[str] = ..., text: _Optional[str] = ..., text_zh: _Optional[str] = ...) -> None: ...
 
 class UnmetRequirement(_message.Message):
     __slots__ = ("kind", "key", "required", "provided", "message", "rejected")
@@ -135,6 +171,16 @@ class ResumeActionRequest(_message.Message):
     action_key: str
     def __init__(self, opportunity_id: _Optional[str] = ..., action_key: _Optional[str] = ...) -> None: ...
 
+class ResubmitActionRequest(_message.Message):
+    __slots__ = ("opportunity_id", "action_key", "note")
+    OPPORTUNITY_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_KEY_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    opportunity_id: str
+    action_key: str
+    note: str
+    def __init__(self, opportunity_id: _Optional[str] = ..., action_key: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
 class GetPipelineRequest(_message.Message):
     __slots__ = ("opportunity_id",)
     OPPORTUNITY_ID_FIELD_NUMBER: _ClassVar[int]
@@ -142,7 +188,7 @@ class GetPipelineRequest(_message.Message):
     def __init__(self, opportunity_id: _Optional[str] = ...) -> None: ...
 
 class ActionState(_message.Message):
-    __slots__ = ("key", "name", "name_zh", "status", "started_at", "completed_at", "due_at", "overdue", "escalations", "paused", "pause_reason", "paused_seconds", "warned")
+    __slots__ = ("key", "name", "name_zh", "status", "started_at", "completed_at", "due_at", "overdue", "escalations", "paused", "pause_reason", "paused_seconds", "warned", "returned", "return_reason")
     KEY_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     NAME_ZH_FIELD_NUMBER: _ClassVar[int]
@@ -156,6 +202,8 @@ class ActionState(_message.Message):
     PAUSE_REASON_FIELD_NUMBER: _ClassVar[int]
     PAUSED_SECONDS_FIELD_NUMBER: _ClassVar[int]
     WARNED_FIELD_NUMBER: _ClassVar[int]
+    RETURNED_FIELD_NUMBER: _ClassVar[int]
+    RETURN_REASON_FIELD_NUMBER: _ClassVar[int]
     key: str
     name: str
     name_zh: str
@@ -169,7 +217,9 @@ class ActionState(_message.Message):
     pause_reason: str
     paused_seconds: float
     warned: bool
-    def __init__(self, key: _Optional[str] = ..., name: _Optional[str] = ..., name_zh: _Optional[str] = ..., status: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue: _Optional[bool] = ..., escalations: _Optional[int] = ..., paused: _Optional[bool] = ..., pause_reason: _Optional[str] = ..., paused_seconds: _Optional[float] = ..., warned: _Optional[bool] = ...) -> None: ...
+    returned: bool
+    return_reason: str
+    def __init__(self, key: _Optional[str] = ..., name: _Optional[str] = ..., name_zh: _Optional[str] = ..., status: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., due_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., overdue: _Optional[bool] = ..., escalations: _Optional[int] = ..., paused: _Optional[bool] = ..., pause_reason: _Optional[str] = ..., paused_seconds: _Optional[float] = ..., warned: _Optional[bool] = ..., returned: _Optional[bool] = ..., return_reason: _Optional[str] = ...) -> None: ...
 
 class Deadline(_message.Message):
     __slots__ = ("key", "at", "fired")
@@ -182,14 +232,18 @@ class Deadline(_message.Message):
     def __init__(self, key: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., fired: _Optional[bool] = ...) -> None: ...
 
 class TicketState(_message.Message):
-    __slots__ = ("ticket_key", "department", "status")
+    __slots__ = ("ticket_key", "department", "status", "note", "occurrence")
     TICKET_KEY_FIELD_NUMBER: _ClassVar[int]
     DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
     ticket_key: str
     department: str
     status: str
-    def __init__(self, ticket_key: _Optional[str] = ..., department: _Optional[str] = ..., status: _Optional[str] = ...) -> None: ...
+    note: str
+    occurrence: int
+    def __init__(self, ticket_key: _Optional[str] = ..., department: _Optional[str] = ..., status: _Optional[str] = ..., note: _Optional[str] = ..., occurrence: _Optional[int] = ...) -> None: ...
 
 class PipelineState(_message.Message):
     __slots__ = ("opportunity_id", "workflow_id", "rep_id", "manager_id", "region", "account", "outcome", "current_action", "current_since", "actions", "last_touch_at", "overdue_actions", "tickets", "template_id", "template_version", "reminders", "deadlines", "rep_time_zone")

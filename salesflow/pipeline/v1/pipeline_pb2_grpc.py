@@ -64,6 +64,11 @@ class PipelineServiceStub:
                 request_serializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.ResumeActionRequest.SerializeToString,
                 response_deserializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.FromString,
                 _registered_method=True)
+        self.ResubmitAction = channel.unary_unary(
+                '/salesflow.pipeline.v1.PipelineService/ResubmitAction',
+                request_serializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.ResubmitActionRequest.SerializeToString,
+                response_deserializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.FromString,
+                _registered_method=True)
         self.GetPipeline = channel.unary_unary(
                 '/salesflow.pipeline.v1.PipelineService/GetPipeline',
                 request_serializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.GetPipelineRequest.SerializeToString,
@@ -91,6 +96,8 @@ class PipelineServiceServicer:
     def CompleteAction(self, request, context):
         """Completes the current action. FAILED_PRECONDITION with the unmet requirements in the
         error details (a CompleteActionRejection) when evidence, answers or tickets are missing.
+        After an action whose answers include response strategies, the reply carries a
+        suggestion from the team's recorded outcomes (see CompleteActionResponse.suggestion).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -122,6 +129,16 @@ class PipelineServiceServicer:
     def ResumeAction(self, request, context):
         """Resumes a paused action: every pending deadline moves out by the time its clock ran
         during the pause. FAILED_PRECONDITION when the action is not paused.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResubmitAction(self, request, context):
+        """Resubmits an action a department sent back (a rejected ticket or a request for
+        changes): a rejected review is requested again as a new ticket occurrence, a ticket
+        awaiting changes goes back to its department. FAILED_PRECONDITION when nothing of the
+        current action was sent back.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -172,6 +189,11 @@ def add_PipelineServiceServicer_to_server(servicer, server):
             'ResumeAction': grpc.unary_unary_rpc_method_handler(
                     servicer.ResumeAction,
                     request_deserializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.ResumeActionRequest.FromString,
+                    response_serializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.SerializeToString,
+            ),
+            'ResubmitAction': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResubmitAction,
+                    request_deserializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.ResubmitActionRequest.FromString,
                     response_serializer=salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.SerializeToString,
             ),
             'GetPipeline': grpc.unary_unary_rpc_method_handler(
@@ -346,6 +368,33 @@ class PipelineService:
             target,
             '/salesflow.pipeline.v1.PipelineService/ResumeAction',
             salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.ResumeActionRequest.SerializeToString,
+            salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResubmitAction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.pipeline.v1.PipelineService/ResubmitAction',
+            salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.ResubmitActionRequest.SerializeToString,
             salesflow_dot_pipeline_dot_v1_dot_pipeline__pb2.PipelineState.FromString,
             options,
             channel_credentials,

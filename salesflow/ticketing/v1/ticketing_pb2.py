@@ -25,23 +25,35 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&salesflow/ticketing/v1/ticketing.proto\x12\x16salesflow.ticketing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfe\x02\n\x06Ticket\x12\x12\n\nticket_key\x18\x01 \x01(\t\x12\x12\n\ndepartment\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x04 \x01(\t\x12\x12\n\naction_key\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12-\n\topened_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11\x66irst_response_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tclosed_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1f\n\x17response_target_minutes\x18\n \x01(\x05\x12\x13\n\x0b\x61ssignee_id\x18\x0b \x01(\t\x12\x17\n\x0fresolution_note\x18\x0c \x01(\t\x12\x0e\n\x06rep_id\x18\r \x01(\t\x12\x0e\n\x06region\x18\x0e \x01(\t\"_\n\x12ListTicketsRequest\x12\x12\n\ndepartment\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\"F\n\x13ListTicketsResponse\x12/\n\x07tickets\x18\x01 \x03(\x0b\x32\x1e.salesflow.ticketing.v1.Ticket\"&\n\x10GetTicketRequest\x12\x12\n\nticket_key\x18\x01 \x01(\t\"7\n\x13TicketActionRequest\x12\x12\n\nticket_key\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t2\xee\x03\n\x10TicketingService\x12\x66\n\x0bListTickets\x12*.salesflow.ticketing.v1.ListTicketsRequest\x1a+.salesflow.ticketing.v1.ListTicketsResponse\x12U\n\tGetTicket\x12(.salesflow.ticketing.v1.GetTicketRequest\x1a\x1e.salesflow.ticketing.v1.Ticket\x12`\n\x11\x41\x63knowledgeTicket\x12+.salesflow.ticketing.v1.TicketActionRequest\x1a\x1e.salesflow.ticketing.v1.Ticket\x12\\\n\rResolveTicket\x12+.salesflow.ticketing.v1.TicketActionRequest\x1a\x1e.salesflow.ticketing.v1.Ticket\x12[\n\x0cRejectTicket\x12+.salesflow.ticketing.v1.TicketActionRequest\x1a\x1e.salesflow.ticketing.v1.Ticketb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&salesflow/ticketing/v1/ticketing.proto\x12\x16salesflow.ticketing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"o\n\x07\x43omment\x12\x11\n\tauthor_id\x18\x01 \x01(\t\x12\x13\n\x0b\x61uthor_role\x18\x02 \x01(\t\x12\x0c\n\x04\x62ody\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x81\x01\n\nTicketStep\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x02 \x01(\t\x12\x12\n\nactor_role\x18\x03 \x01(\t\x12\x0c\n\x04note\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xab\x06\n\x06Ticket\x12\x12\n\nticket_key\x18\x01 \x01(\t\x12\x12\n\ndepartment\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x04 \x01(\t\x12\x12\n\naction_key\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12-\n\topened_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x35\n\x11\x66irst_response_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tclosed_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1f\n\x17response_target_minutes\x18\n \x01(\x05\x12\x13\n\x0b\x61ssignee_id\x18\x0b \x01(\t\x12\x17\n\x0fresolution_note\x18\x0c \x01(\t\x12\x0e\n\x06rep_id\x18\r \x01(\t\x12\x0e\n\x06region\x18\x0e \x01(\t\x12.\n\nrespond_by\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\noccurrence\x18\x10 \x01(\x05\x12\x1b\n\x13previous_ticket_key\x18\x11 \x01(\t\x12\x1a\n\x12\x66irst_responder_id\x18\x12 \x01(\t\x12\x18\n\x10\x65scalation_level\x18\x13 \x01(\x05\x12\x30\n\x0c\x65scalated_at\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\x15 \x01(\t\x12,\n\x1f\x66irst_response_business_minutes\x18\x16 \x01(\x01H\x00\x88\x01\x01\x12\x15\n\rresubmissions\x18\x17 \x01(\x05\x12\x31\n\x08\x63omments\x18\x18 \x03(\x0b\x32\x1f.salesflow.ticketing.v1.Comment\x12\x33\n\x07history\x18\x19 \x03(\x0b\x32\".salesflow.ticketing.v1.TicketStepB\"\n _first_response_business_minutes\"\x8c\x01\n\x12ListTicketsRequest\x12\x12\n\ndepartment\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x16\n\x0eopportunity_id\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\x13\n\x0b\x61ssignee_id\x18\x05 \x01(\t\x12\x16\n\x0e\x65scalated_only\x18\x06 \x01(\x08\"F\n\x13ListTicketsResponse\x12/\n\x07tickets\x18\x01 \x03(\x0b\x32\x1e.salesflow.ticketing.v1.Ticket\"&\n\x10GetTicketRequest\x12\x12\n\nticket_key\x18\x01 \x01(\t\"7\n\x13TicketActionRequest\x12\x12\n\nticket_key\x18\x01 \x01(\t\x12\x0c\n\x04note\x18\x02 \x01(\t\"8\n\x14\x43ommentTicketRequest\x12\x12\n\nticket_key\x18\x01 \x01(\t\x12\x0c\n\x04\x62ody\x18\x02 \x01(\t\">\n\x13\x41ssignTicketRequest\x12\x12\n\nticket_key\x18\x01 \x01(\t\x12\x13\n\x0b\x61ssignee_id\x18\x02 \x01(\t\"\x8f\x01\n\x17\x44\x65partmentReportRequest\x12\x12\n\ndepartment\x18\x01 \x01(\t\x12\x30\n\x0cperiod_start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd6\x03\n\x10\x44\x65partmentReport\x12\x12\n\ndepartment\x18\x01 \x01(\t\x12\x30\n\x0cperiod_start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0etickets_opened\x18\x04 \x01(\x05\x12\x11\n\tresponded\x18\x05 \x01(\x05\x12.\n&median_first_response_business_minutes\x18\x06 \x01(\x01\x12+\n#p90_first_response_business_minutes\x18\x07 \x01(\x01\x12*\n\"median_first_response_wall_minutes\x18\x08 \x01(\x01\x12\'\n\x1fp90_first_response_wall_minutes\x18\t \x01(\x01\x12\x15\n\rwithin_target\x18\n \x01(\x05\x12\x16\n\x0etarget_decided\x18\x0b \x01(\x05\x12\x1b\n\x13share_within_target\x18\x0c \x01(\x01\x12\x10\n\x08open_now\x18\r \x01(\x05\x12\x11\n\tescalated\x18\x0e \x01(\x05\x32\xfb\x06\n\x10TicketingService\x12\x66\n\x0bListTickets\x12*.salesflow.ticketing.v1.ListTicketsRequest\x1a+.salesflow.ticketing.v1.ListTicketsResponse\x12U\n\tGetTicket\x12(.salesflow.ticketing.v1.GetTicketRequest\x1a\x1e.salesflow.ticketing.v1.Ticket\x12`\n\x11\x41\x63knowledgeTicket\x12+.salesflow.ticketing.v1.TicketActionRequest\x1a\x1e.salesflow.ticketing.v1.Ticket\x12]\n\rCommentTicket\x12,.salesflow.ticketing.v1.CommentTicketRequest\x1a\x1e.salesflow.ticketing.v1.Ticket\x12]\n\x0eRequestChanges\x12+.salesflow.ticketing.v1.TicketActionRequest\x1a\x1e.salesflow.ticketing.v1.Ticket\x12\\\n\rResolveTicket\x12+.salesflow.ticketing.v1.TicketActionRequest\x1a\x1e.salesflow.ticketing.v1.Ticket\x12[\n\x0cRejectTicket\x12+.salesflow.ticketing.v1.TicketActionRequest\x1a\x1e.salesflow.ticketing.v1.Ticket\x12[\n\x0c\x41ssignTicket\x12+.salesflow.ticketing.v1.AssignTicketRequest\x1a\x1e.salesflow.ticketing.v1.Ticket\x12p\n\x13GetDepartmentReport\x12/.salesflow.ticketing.v1.DepartmentReportRequest\x1a(.salesflow.ticketing.v1.DepartmentReportb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'salesflow.ticketing.v1.ticketing_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TICKET']._serialized_start=100
-  _globals['_TICKET']._serialized_end=482
-  _globals['_LISTTICKETSREQUEST']._serialized_start=484
-  _globals['_LISTTICKETSREQUEST']._serialized_end=579
-  _globals['_LISTTICKETSRESPONSE']._serialized_start=581
-  _globals['_LISTTICKETSRESPONSE']._serialized_end=651
-  _globals['_GETTICKETREQUEST']._serialized_start=653
-  _globals['_GETTICKETREQUEST']._serialized_end=691
-  _globals['_TICKETACTIONREQUEST']._serialized_start=693
-  _globals['_TICKETACTIONREQUEST']._serialized_end=748
-  _globals['_TICKETINGSERVICE']._serialized_start=751
-  _globals['_TICKETINGSERVICE']._serialized_end=1245
+  _globals['_COMMENT']._serialized_start=99
+  _globals['_COMMENT']._serialized_end=210
+  _globals['_TICKETSTEP']._serialized_start=213
+  _globals['_TICKETSTEP']._serialized_end=342
+  _globals['_TICKET']._serialized_start=345
+  _globals['_TICKET']._serialized_end=1156
+  _globals['_LISTTICKETSREQUEST']._serialized_start=1159
+  _globals['_LISTTICKETSREQUEST']._serialized_end=1299
+  _globals['_LISTTICKETSRESPONSE']._serialized_start=1301
+  _globals['_LISTTICKETSRESPONSE']._serialized_end=1371
+  _globals['_GETTICKETREQUEST']._serialized_start=1373
+  _globals['_GETTICKETREQUEST']._serialized_end=1411
+  _globals['_TICKETACTIONREQUEST']._serialized_start=1413
+  _globals['_TICKETACTIONREQUEST']._serialized_end=1468
+  _globals['_COMMENTTICKETREQUEST']._serialized_start=1470
+  _globals['_COMMENTTICKETREQUEST']._serialized_end=1526
+  _globals['_ASSIGNTICKETREQUEST']._serialized_start=1528
+  _globals['_ASSIGNTICKETREQUEST']._serialized_end=1590
+  _globals['_DEPARTMENTREPORTREQUEST']._serialized_start=1593
+  _globals['_DEPARTMENTREPORTREQUEST']._serialized_end=1736
+  _globals['_DEPARTMENTREPORT']._serialized_start=1739
+  _globals['_DEPARTMENTREPORT']._serialized_end=2209
+  _globals['_TICKETINGSERVICE']._serialized_start=2212
+  _globals['_TICKETINGSERVICE']._serialized_end=3103
 # @@protoc_insertion_point(module_scope)

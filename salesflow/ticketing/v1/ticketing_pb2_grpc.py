@@ -49,6 +49,16 @@ class TicketingServiceStub:
                 request_serializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.TicketActionRequest.SerializeToString,
                 response_deserializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.Ticket.FromString,
                 _registered_method=True)
+        self.CommentTicket = channel.unary_unary(
+                '/salesflow.ticketing.v1.TicketingService/CommentTicket',
+                request_serializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.CommentTicketRequest.SerializeToString,
+                response_deserializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.Ticket.FromString,
+                _registered_method=True)
+        self.RequestChanges = channel.unary_unary(
+                '/salesflow.ticketing.v1.TicketingService/RequestChanges',
+                request_serializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.TicketActionRequest.SerializeToString,
+                response_deserializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.Ticket.FromString,
+                _registered_method=True)
         self.ResolveTicket = channel.unary_unary(
                 '/salesflow.ticketing.v1.TicketingService/ResolveTicket',
                 request_serializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.TicketActionRequest.SerializeToString,
@@ -59,20 +69,30 @@ class TicketingServiceStub:
                 request_serializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.TicketActionRequest.SerializeToString,
                 response_deserializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.Ticket.FromString,
                 _registered_method=True)
+        self.AssignTicket = channel.unary_unary(
+                '/salesflow.ticketing.v1.TicketingService/AssignTicket',
+                request_serializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.AssignTicketRequest.SerializeToString,
+                response_deserializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.Ticket.FromString,
+                _registered_method=True)
+        self.GetDepartmentReport = channel.unary_unary(
+                '/salesflow.ticketing.v1.TicketingService/GetDepartmentReport',
+                request_serializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.DepartmentReportRequest.SerializeToString,
+                response_deserializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.DepartmentReport.FromString,
+                _registered_method=True)
 
 
 class TicketingServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def ListTickets(self, request, context):
-        """Lists tickets by department, status or opportunity.
+        """Lists tickets by department, status, opportunity, assignee or escalation, oldest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetTicket(self, request, context):
-        """Reads one ticket.
+        """Reads one ticket with its comments and history.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -85,15 +105,45 @@ class TicketingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CommentTicket(self, request, context):
+        """Adds a comment (append-only). A department member's first comment is its first response.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RequestChanges(self, request, context):
+        """Asks the rep for changes (a reason is required): the pipeline's action goes back to the
+        rep; the ticket stays open, waiting for the rep's revision.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ResolveTicket(self, request, context):
-        """Resolves (approves) a ticket; the waiting pipeline is told.
+        """Resolves (approves) a ticket; the waiting pipeline may complete its action.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RejectTicket(self, request, context):
-        """Rejects a ticket with a reason; the waiting pipeline is told.
+        """Rejects a ticket with a reason; the pipeline's action goes back to the rep, who may
+        resubmit (a new ticket occurrence).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignTicket(self, request, context):
+        """Assigns or reassigns a ticket to a member of its department.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDepartmentReport(self, request, context):
+        """A department's response figures over a period.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -117,6 +167,16 @@ def add_TicketingServiceServicer_to_server(servicer, server):
                     request_deserializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.TicketActionRequest.FromString,
                     response_serializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.Ticket.SerializeToString,
             ),
+            'CommentTicket': grpc.unary_unary_rpc_method_handler(
+                    servicer.CommentTicket,
+                    request_deserializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.CommentTicketRequest.FromString,
+                    response_serializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.Ticket.SerializeToString,
+            ),
+            'RequestChanges': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestChanges,
+                    request_deserializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.TicketActionRequest.FromString,
+                    response_serializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.Ticket.SerializeToString,
+            ),
             'ResolveTicket': grpc.unary_unary_rpc_method_handler(
                     servicer.ResolveTicket,
                     request_deserializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.TicketActionRequest.FromString,
@@ -126,6 +186,16 @@ def add_TicketingServiceServicer_to_server(servicer, server):
                     servicer.RejectTicket,
                     request_deserializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.TicketActionRequest.FromString,
                     response_serializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.Ticket.SerializeToString,
+            ),
+            'AssignTicket': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignTicket,
+                    request_deserializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.AssignTicketRequest.FromString,
+                    response_serializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.Ticket.SerializeToString,
+            ),
+            'GetDepartmentReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDepartmentReport,
+                    request_deserializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.DepartmentReportRequest.FromString,
+                    response_serializer=salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.DepartmentReport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -220,6 +290,60 @@ class TicketingService:
             _registered_method=True)
 
     @staticmethod
+    def CommentTicket(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.ticketing.v1.TicketingService/CommentTicket',
+            salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.CommentTicketRequest.SerializeToString,
+            salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.Ticket.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.ticketing.v1.TicketingService/RequestChanges',
+            salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.TicketActionRequest.SerializeToString,
+            salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.Ticket.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def ResolveTicket(request,
             target,
             options=(),
@@ -263,6 +387,60 @@ class TicketingService:
             '/salesflow.ticketing.v1.TicketingService/RejectTicket',
             salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.TicketActionRequest.SerializeToString,
             salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.Ticket.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignTicket(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.ticketing.v1.TicketingService/AssignTicket',
+            salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.AssignTicketRequest.SerializeToString,
+            salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.Ticket.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDepartmentReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.ticketing.v1.TicketingService/GetDepartmentReport',
+            salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.DepartmentReportRequest.SerializeToString,
+            salesflow_dot_ticketing_dot_v1_dot_ticketing__pb2.DepartmentReport.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from salesflow.core.settings import SettingsError
-from services.analytics.config import DEFAULT_REFERENCES, AnalyticsConfig, QualityWeights
+from services.analytics.config import (
+    DEFAULT_REFERENCES,
+    AnalyticsConfig,
+    CoachingGaps,
+    QualityWeights,
+)
 
 
 def test_defaults_are_the_documented_targets():
@@ -19,6 +24,21 @@ def test_defaults_are_the_documented_targets():
     assert (config.conversion_window_days, config.conversion_target_factor) == (7, 1.3)
     assert dict(config.conversion_references) == dict(DEFAULT_REFERENCES)
     assert config.timezone == "Asia/Shanghai"
+    assert (config.coaching_history_days, config.coaching_top) == (90, 10)
+    assert (config.coaching_min_instances, config.coaching_cases) == (5, 5)
+    assert config.coaching_gaps == CoachingGaps(0.10, 10.0, 0.10, 0.25)
+
+
+def test_coaching_from_variables():
+    config = AnalyticsConfig.from_env(
+        {
+            "SALESFLOW_ANALYTICS_COACHING_HISTORY_DAYS": "60",
+            "SALESFLOW_ANALYTICS_COACHING_TOP": "5",
+            "SALESFLOW_ANALYTICS_COACHING_GAPS": "quality=5,strategy_mix=0.4",
+        }
+    )
+    assert (config.coaching_history_days, config.coaching_top) == (60, 5)
+    assert config.coaching_gaps == CoachingGaps(quality=5.0, strategy_mix=0.4)
 
 
 def test_variables_win_over_the_yaml_file(tmp_path):
@@ -68,6 +88,12 @@ def test_pairs_from_a_variable():
         ("CONVERSION_WINDOW_DAYS", "2.5", "whole number"),
         ("STALL_HOURS", "-1", "positive"),
         ("MIN_OUTCOMES", "0", "at least 1"),
+        ("COACHING_HISTORY_DAYS", "0", "1..730"),
+        ("COACHING_TOP", "51", "1..50"),
+        ("COACHING_MIN_INSTANCES", "0", "at least 1"),
+        ("COACHING_GAPS", "completion=0", "must all be positive"),
+        ("COACHING_GAPS", "speed=1", "unknown metrics speed"),
+        ("COACHING_CASES", "21", "1..20"),
     ],
 )
 def test_malformed_values_stop_the_process_at_start(name, value, message):

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import random
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, create_engine
-
-from salesflow.core.db import sync_url
 from services.analytics import projection, rebuild
 from services.analytics.fold import fold_pipeline
 from services.analytics.models import ACCEPTED, DONE, PENDING, REJECTED, SKIPPED
+from tests.schema import schema_differences
 from tests.services.analytics.conftest import snapshot
 from tests.services.analytics.scenario import T0, hours
 
@@ -143,20 +139,5 @@ async def test_folding_again_from_the_stored_events_equals_the_incremental_rows(
 def test_the_migration_matches_the_models(database_url):
     from services.analytics import models
 
-    ours = MetaData()
-    for table in (*models.DERIVED_TABLES, models.AnalyticsEvent):
-        table.__table__.to_metadata(ours)
-    engine = create_engine(sync_url(database_url))
-    with engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), ours)
-    engine.dispose()
-
-    # Other services' tables and indexes show as removals here; only ours count.
-    names = {table.name for table in ours.tables.values()}
-    others = {
-        "remove_table": lambda table: table.name,
-        "remove_index": lambda index: index.table.name,
-    }
-    assert [
-        diff for diff in differences if diff[0] not in others or others[diff[0]](diff[1]) in names
-    ] == []
+    tables = [t.__table__ for t in (*models.DERIVED_TABLES, models.AnalyticsEvent)]
+    assert schema_differences(database_url, tables) == []

@@ -487,6 +487,10 @@ async def test_strategy_suggestion_about_a_topic_when_the_mix_already_works(reco
         "payment ×2); your mix already leans on what works for the team: cost breakdown is "
         "accepted 100% of the time (3 of 3)."
     )
+    assert found.suggestion_zh == (
+        "异议处理（价格）中你使用了2种策略（成本拆解×2、分期付款×2）；你的策略组合已偏向团队中"
+        "有效的做法：成本拆解的客户接受率为100%（3次中3次）。"
+    )
 
 
 async def test_strategies_just_used_count_once_before_and_after_their_event(recorded, client_for):
