@@ -1,8 +1,9 @@
 """The `salesflow` command.
 
-salesflow demo [--json]              replay the built-in sample on an embedded stack
-salesflow replay DIR [--json]        replay a CRM export (sales_pipeline.csv, ...)
+salesflow demo [--json] [--dashboard]        replay the built-in sample on an embedded stack
+salesflow replay DIR [--json] [--dashboard]  replay a CRM export (sales_pipeline.csv, ...)
 salesflow up                         run the stack on a local Temporal dev server
+salesflow dashboard [--port N]       the web dashboard in front of a running stack
 salesflow db upgrade                 migrate the configured database
 salesflow routes import FILE         where notices go (recipient,region,channel,target)
 salesflow status OPPORTUNITY_ID      a pipeline's live state, from a running stack
@@ -29,7 +30,7 @@ import tempfile
 from dataclasses import asdict, replace
 from pathlib import Path
 
-from salesflow.cli import analytics, coaching, pipelines
+from salesflow.cli import analytics, coaching, dashboard, pipelines
 from salesflow.cli import points as points_commands
 from salesflow.cli import templates as template_commands
 from salesflow.cli import tickets as ticket_commands
@@ -50,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     # Only the long-running `up` logs at the configured level; commands that answer and
     # exit stay quiet so their output is the answer.
     configure_logging(
-        options.log_level or (settings.log_level if options.command == "up" else "WARNING")
+        options.log_level
+        or (settings.log_level if options.command in ("up", "dashboard") else "WARNING")
     )
     try:
         return asyncio.run(options.handler(options, settings))
@@ -77,12 +79,14 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="replay the built-in sample export end to end")
     demo.add_argument("--json", action="store_true", help="print the summary as JSON")
+    demo.add_argument("--dashboard", action="store_true", help=SERVE_HELP)
     demo.set_defaults(handler=_demo)
 
     replay = commands.add_parser("replay", help="replay a CRM export directory")
     replay.add_argument("directory", type=Path)
     replay.add_argument("--json", action="store_true", help="print the summary as JSON")
     replay.add_argument("--limit", type=int, default=0, help="replay only the first N rows")
+    replay.add_argument("--dashboard", action="store_true", help=SERVE_HELP)
     replay.set_defaults(handler=_replay)
 
     up = commands.add_parser("up", help="run the stack on a local Temporal dev server")
@@ -122,7 +126,14 @@ def _parser() -> argparse.ArgumentParser:
     coaching.register(commands)
     points_commands.register(commands)
     ticket_commands.register(commands)
+    dashboard.register(commands)
     return parser
+
+
+SERVE_HELP = (
+    "afterwards keep the stack up and serve the live dashboard (SALESFLOW_DASHBOARD_PORT, "
+    "8080) until Ctrl-C"
+)
 
 
 async def _demo(options, settings: Settings) -> int:
@@ -130,7 +141,9 @@ async def _demo(options, settings: Settings) -> int:
 
     with tempfile.TemporaryDirectory(prefix="salesflow-demo-") as scratch:
         export_dir = write_sample_export(Path(scratch) / "export")
-        return await _run_replay(export_dir, options, settings, scratch=Path(scratch), limit=0)
+        return await _run_replay(
+            export_dir, options, settings, scratch=Path(scratch), limit=0, snapshot=True
+        )
 
 
 async def _replay(options, settings: Settings) -> int:
@@ -140,7 +153,15 @@ async def _replay(options, settings: Settings) -> int:
         )
 
 
-async def _run_replay(export_dir: Path, options, settings: Settings, *, scratch: Path, limit: int):
+async def _run_replay(
+    export_dir: Path,
+    options,
+    settings: Settings,
+    *,
+    scratch: Path,
+    limit: int,
+    snapshot: bool = False,
+):
     from salesflow.replay.export import ExportError, read_export
     from salesflow.replay.replayer import replay_export
     from salesflow.stack import Stack, StackOptions
@@ -161,22 +182,61 @@ async def _run_replay(export_dir: Path, options, settings: Settings, *, scratch:
             evidence_dir=scratch / "evidence",
         )
     try:
+        dashboard_config = dashboard.dashboard_config() if options.dashboard else None
+    except SettingsError as error:
+        print(f"salesflow: configuration error: {error}", file=sys.stderr)
+        return 2
+    try:
         # Past events must not message today's groups: every notice goes to the log.
         stack_options = StackOptions(worker_process=True, notices_to_log=True)
         async with Stack(settings, stack_options) as stack:
             summary = await replay_export(stack, export)
             showcase = await _showcase(stack, export) if not options.json else None
+            snapshot_path = None
+            if snapshot:
+                from salesflow.core.settings import DEFAULT_HOME
+
+                snapshot_path = await dashboard.write_demo_snapshot(stack, DEFAULT_HOME)
+            _print_report(summary, export_dir, showcase, snapshot_path, json_output=options.json)
+            if dashboard_config is not None:
+                await _serve_dashboard(stack, dashboard_config, json_output=options.json)
     except Exception as error:
         logger.debug("replay failed", exc_info=True)
         print(f"salesflow: replay failed: {type(error).__name__}: {error}", file=sys.stderr)
         print("  (run with --log-level DEBUG for the full trace)", file=sys.stderr)
         return 1
-
-    if options.json:
-        print(json.dumps(asdict(summary), indent=2, ensure_ascii=False))
-    else:
-        print(_report(summary, export_dir, showcase))
     return 0
+
+
+def _print_report(summary, export_dir, showcase, snapshot_path, *, json_output: bool) -> None:
+    if json_output:
+        found = asdict(summary)
+        if snapshot_path is not None:
+            found["dashboard_snapshot"] = str(snapshot_path)
+        print(json.dumps(found, indent=2, ensure_ascii=False), flush=True)
+        return
+    print(_report(summary, export_dir, showcase))
+    if snapshot_path is not None:
+        print()
+        print(f"Dashboard: {snapshot_path.as_uri()}")
+        print("  a snapshot of these figures that opens in a browser without a server;")
+        print("  `salesflow demo --dashboard` keeps the stack up and serves the live one.")
+    sys.stdout.flush()
+
+
+async def _serve_dashboard(stack, config, *, json_output: bool) -> None:
+    """The live dashboard over the replayed stack, until Ctrl-C."""
+    running = await dashboard.start_for_stack(stack, config)
+    # With --json, standard output stays the JSON document.
+    print(
+        f"Dashboard: {running.url} (the replayed stack stays up; Ctrl-C stops both)",
+        file=sys.stderr if json_output else sys.stdout,
+        flush=True,
+    )
+    try:
+        await dashboard.wait_for_stop()
+    finally:
+        await running.stop()
 
 
 async def _showcase(stack, export) -> list[str]:
@@ -269,6 +329,11 @@ async def _up(options, settings: Settings) -> int:
         dev_server_db=state_dir / "temporal.db",
         state_dir=state_dir,
     )
+    try:
+        dashboard_config = dashboard.dashboard_config()
+    except SettingsError as error:
+        print(f"salesflow: configuration error: {error}", file=sys.stderr)
+        return 2
     stop = asyncio.Event()
 
     def on_signal() -> None:
@@ -284,14 +349,31 @@ async def _up(options, settings: Settings) -> int:
         loop.add_signal_handler(signum, on_signal)
     try:
         async with Stack(settings, stack_options) as stack:
-            print(f"salesflow is up (state in {state_dir})")
-            print(f"  Temporal web UI   http://127.0.0.1:{options.ui_port}")
-            print(f"  Temporal frontend {stack.settings.temporal_address}")
-            print(f"  NATS              {stack.settings.nats_url}")
-            for name, service in stack.services.items():
-                print(f"  {name:<17} {stack.settings.grpc_host}:{service.port}")
-            print("Press Ctrl-C to stop.", flush=True)
-            await stop.wait()
+            board = None
+            try:
+                board = await dashboard.start_for_stack(stack, dashboard_config)
+            except OSError as error:
+                # The services are what `up` is for; the dashboard can start on its own later.
+                print(
+                    f"salesflow: the dashboard cannot listen on {dashboard_config.host}:"
+                    f"{dashboard_config.port} ({error}); choose SALESFLOW_DASHBOARD_PORT and "
+                    "run `salesflow dashboard`",
+                    file=sys.stderr,
+                )
+            try:
+                print(f"salesflow is up (state in {state_dir})")
+                if board is not None:
+                    print(f"  Dashboard         {board.url}")
+                print(f"  Temporal web UI   http://127.0.0.1:{options.ui_port}")
+                print(f"  Temporal frontend {stack.settings.temporal_address}")
+                print(f"  NATS              {stack.settings.nats_url}")
+                for name, service in stack.services.items():
+                    print(f"  {name:<17} {stack.settings.grpc_host}:{service.port}")
+                print("Press Ctrl-C to stop.", flush=True)
+                await stop.wait()
+            finally:
+                if board is not None:
+                    await board.stop()
     except StackConflict as error:
         print("salesflow: cannot start:", file=sys.stderr)
         for problem in str(error).splitlines():

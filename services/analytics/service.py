@@ -18,7 +18,7 @@ from salesflow.core.db import utcnow
 from salesflow.core.errors import InvalidArgument, NotFound, PermissionDenied, require
 from salesflow.core.rpc import rpc
 from salesflow.core.wire import bounded_limit, timestamp
-from services.analytics import coaching, health, queries, strategies
+from services.analytics import coaching, coverage, health, queries, strategies
 from services.analytics.config import AnalyticsConfig
 from services.analytics.models import TASK_DONE, TASK_OPEN, TrainingTask
 from services.analytics.scope import READER_ROLES, Scope, readable_rep, resolve_scope
@@ -525,6 +525,27 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         )
         if found.team_acceptance is not None:
             response.team_acceptance = found.team_acceptance
+        return response
+
+    @rpc
+    async def Coverage(self, request, context, caller: Caller) -> pb.CoverageResponse:
+        """When the caller's visible instances started, and their regions, teams and reps."""
+        found = await coverage.coverage(self._sessions, caller)
+        response = pb.CoverageResponse(
+            instances=found.instances,
+            regions=found.regions,
+            teams=found.teams,
+            reps=[
+                pb.CoveredRep(
+                    rep_id=rep.rep_id, team=rep.team, region=rep.region, instances=rep.instances
+                )
+                for rep in found.reps
+            ],
+            timezone=self._config.timezone,
+        )
+        if found.first_started is not None:
+            response.first_started.CopyFrom(timestamp(found.first_started))
+            response.last_started.CopyFrom(timestamp(found.last_started))
         return response
 
     # ---- coaching ----------------------------------------------------------------------

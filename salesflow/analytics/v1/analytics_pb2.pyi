@@ -697,3 +697,37 @@ class TrainingProgressResponse(_message.Message):
     TASKS_FIELD_NUMBER: _ClassVar[int]
     tasks: _containers.RepeatedCompositeFieldContainer[TaskProgress]
     def __init__(self, tasks: _Optional[_Iterable[_Union[TaskProgress, _Mapping]]] = ...) -> None: ...
+
+class CoverageRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CoveredRep(_message.Message):
+    __slots__ = ("rep_id", "team", "region", "instances")
+    REP_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    rep_id: str
+    team: str
+    region: str
+    instances: int
+    def __init__(self, rep_id: _Optional[str] = ..., team: _Optional[str] = ..., region: _Optional[str] = ..., instances: _Optional[int] = ...) -> None: ...
+
+class CoverageResponse(_message.Message):
+    __slots__ = ("first_started", "last_started", "instances", "regions", "teams", "reps", "timezone")
+    FIRST_STARTED_FIELD_NUMBER: _ClassVar[int]
+    LAST_STARTED_FIELD_NUMBER: _ClassVar[int]
+    INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    REGIONS_FIELD_NUMBER: _ClassVar[int]
+    TEAMS_FIELD_NUMBER: _ClassVar[int]
+    REPS_FIELD_NUMBER: _ClassVar[int]
+    TIMEZONE_FIELD_NUMBER: _ClassVar[int]
+    first_started: _timestamp_pb2.Timestamp
+    last_started: _timestamp_pb2.Timestamp
+    instances: int
+    regions: _containers.RepeatedScalarFieldContainer[str]
+    teams: _containers.RepeatedScalarFieldContainer[str]
+    reps: _containers.RepeatedCompositeFieldContainer[CoveredRep]
+    timezone: str
+    def __init__(self, first_started: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_started: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., instances: _Optional[int] = ..., regions: _Optional[_Iterable[str]] = ..., teams: _Optional[_Iterable[str]] = ..., reps: _Optional[_Iterable[_Union[CoveredRep, _Mapping]]] = ..., timezone: _Optional[str] = ...) -> None: ...

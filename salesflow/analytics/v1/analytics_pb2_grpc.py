@@ -74,6 +74,11 @@ class AnalyticsServiceStub:
                 request_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.StrategySuggestionRequest.SerializeToString,
                 response_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.StrategySuggestionResponse.FromString,
                 _registered_method=True)
+        self.Coverage = channel.unary_unary(
+                '/salesflow.analytics.v1.AnalyticsService/Coverage',
+                request_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CoverageRequest.SerializeToString,
+                response_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CoverageResponse.FromString,
+                _registered_method=True)
         self.FindWeaknesses = channel.unary_unary(
                 '/salesflow.analytics.v1.AnalyticsService/FindWeaknesses',
                 request_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.FindWeaknessesRequest.SerializeToString,
@@ -160,6 +165,14 @@ class AnalyticsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Coverage(self, request, context):
+        """What the read model holds for the caller: when its instances started, and the regions,
+        teams and reps they belong to (a dashboard's periods and filters).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def FindWeaknesses(self, request, context):
         """Coaching. Reps read and complete their own tasks, managers those of their regions,
         directors and HR read everything, admins do everything.
@@ -241,6 +254,11 @@ def add_AnalyticsServiceServicer_to_server(servicer, server):
                     servicer.StrategySuggestion,
                     request_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.StrategySuggestionRequest.FromString,
                     response_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.StrategySuggestionResponse.SerializeToString,
+            ),
+            'Coverage': grpc.unary_unary_rpc_method_handler(
+                    servicer.Coverage,
+                    request_deserializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CoverageRequest.FromString,
+                    response_serializer=salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CoverageResponse.SerializeToString,
             ),
             'FindWeaknesses': grpc.unary_unary_rpc_method_handler(
                     servicer.FindWeaknesses,
@@ -484,6 +502,33 @@ class AnalyticsService:
             '/salesflow.analytics.v1.AnalyticsService/StrategySuggestion',
             salesflow_dot_analytics_dot_v1_dot_analytics__pb2.StrategySuggestionRequest.SerializeToString,
             salesflow_dot_analytics_dot_v1_dot_analytics__pb2.StrategySuggestionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Coverage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salesflow.analytics.v1.AnalyticsService/Coverage',
+            salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CoverageRequest.SerializeToString,
+            salesflow_dot_analytics_dot_v1_dot_analytics__pb2.CoverageResponse.FromString,
             options,
             channel_credentials,
             insecure,
