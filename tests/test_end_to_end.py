@@ -470,10 +470,13 @@ async def test_every_service_answers_health_checks_and_reflection(stack):
                 assert "grpc.health.v1.Health" in listed
 
 
-async def walk_to_contract_archive(stack, pipelines, opportunity_id: str, rep: Caller) -> list[str]:
+async def walk_to_contract_archive(
+    stack, pipelines, opportunity_id: str, rep: Caller, *, wait_past=None
+) -> list[str]:
     """Starts the pipeline as the rep (`pipelines` speaks as them) and completes the four
     actions before the contract archive; answers the ids of the three contract documents,
-    uploaded."""
+    uploaded. `wait_past(moment)` lets photo capture times pass (default: 2 s of workflow
+    time skipped)."""
     env = stack.environment
     await pipelines.StartPipeline(
         pipeline_pb2.StartPipelineRequest(opportunity_id=opportunity_id, rep_id=rep.id)
@@ -508,7 +511,10 @@ async def walk_to_contract_archive(stack, pipelines, opportunity_id: str, rep: C
             )
             for i in range(count)
         ]
-        await env.sleep(timedelta(seconds=2))
+        if wait_past is None:
+            await env.sleep(timedelta(seconds=2))
+        else:
+            await wait_past(taken)
         await pipelines.CompleteAction(
             pipeline_pb2.CompleteActionRequest(
                 opportunity_id=opportunity_id,

@@ -40,7 +40,6 @@ from salesflow.notifications.v1 import notifications_pb2, notifications_pb2_grpc
 from salesflow.pipeline.v1 import pipeline_pb2, pipeline_pb2_grpc
 from salesflow.points.v1 import points_pb2, points_pb2_grpc
 from salesflow.replay.export import TeamMember
-from salesflow.replay.files import document_bytes
 from salesflow.ticketing.v1 import ticketing_pb2, ticketing_pb2_grpc
 from services.pipeline.directory import upsert_team
 from services.ticketing.departments import (
@@ -49,7 +48,7 @@ from services.ticketing.departments import (
     upsert_departments,
 )
 from tests.conftest import eventually
-from tests.test_end_to_end import photo, upload
+from tests.test_end_to_end import walk_to_contract_archive
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TARGET = timedelta(minutes=120)  # the default contract archive's legal review target
@@ -74,67 +73,9 @@ async def wait_past(moment: datetime) -> None:
 async def walk_to_archive(stack, pipelines, opportunity_id: str, rep: Caller) -> list[str]:
     """Four completions (appointment, diagnosis with 1 photo, demo with 3 photos and the
     answers, objection handling); answers the three contract documents, uploaded."""
-    await pipelines.StartPipeline(
-        pipeline_pb2.StartPipelineRequest(opportunity_id=opportunity_id, rep_id=rep.id)
+    return await walk_to_contract_archive(
+        stack, pipelines, opportunity_id, rep, wait_past=wait_past
     )
-    await pipelines.CompleteAction(
-        pipeline_pb2.CompleteActionRequest(opportunity_id=opportunity_id, action_key="appointment")
-    )
-    demo_answers = [
-        pipeline_pb2.Answer(key="customer_questions", values=["a?", "b?", "c?"]),
-        pipeline_pb2.Answer(
-            key="response_strategies", values=["cost_breakdown", "trial_period", "bundle_offer"]
-        ),
-    ]
-    for action_key, count, answers in (
-        ("onsite_diagnosis", 1, []),
-        ("solution_demo", 3, demo_answers),
-    ):
-        now = await stack.environment.get_current_time()
-        taken = now.replace(microsecond=0) + timedelta(seconds=1)
-        photos = [
-            await upload(
-                stack,
-                rep,
-                opportunity_id,
-                action_key,
-                "onsite_photo",
-                None,
-                photo(f"{action_key} {i} {opportunity_id}", taken),
-            )
-            for i in range(count)
-        ]
-        await wait_past(taken)
-        await pipelines.CompleteAction(
-            pipeline_pb2.CompleteActionRequest(
-                opportunity_id=opportunity_id,
-                action_key=action_key,
-                evidence_ids=photos,
-                answers=answers,
-            )
-        )
-    await pipelines.CompleteAction(
-        pipeline_pb2.CompleteActionRequest(
-            opportunity_id=opportunity_id,
-            action_key="objection_handling",
-            answers=[
-                pipeline_pb2.Answer(key="customer_objections", values=["price"]),
-                pipeline_pb2.Answer(key="response_strategies", values=["cost_breakdown"]),
-            ],
-        )
-    )
-    return [
-        await upload(
-            stack,
-            rep,
-            opportunity_id,
-            "contract_archive",
-            kind,
-            None,
-            document_bytes(f"{kind} {opportunity_id}"),
-        )
-        for kind in ("signed_signature_page", "product_list", "service_commitment_letter")
-    ]
 
 
 async def archive_when_allowed(pipelines, request):
