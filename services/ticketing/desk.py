@@ -747,8 +747,10 @@ class TicketDesk:
         *,
         period_start: datetime | None,
         period_end: datetime | None,
+        region: str = "",
     ) -> DepartmentFigures:
-        """First-response figures of the department's tickets opened in [start, end)."""
+        """First-response figures of the department's tickets opened in [start, end),
+        optionally of one sales region's pipelines only."""
         department = require(department, "department")
         if department not in DEPARTMENTS:
             raise InvalidArgument(
@@ -763,14 +765,15 @@ class TicketDesk:
         if period_end <= period_start:
             raise InvalidArgument("period_end", "must come after period_start")
 
+        conditions = [
+            Ticket.department == department,
+            Ticket.opened_at >= period_start,
+            Ticket.opened_at < period_end,
+        ]
+        if region:
+            conditions.append(Ticket.region == region)
         async with self._sessions() as session:
-            tickets = await session.scalars(
-                select(Ticket).where(
-                    Ticket.department == department,
-                    Ticket.opened_at >= period_start,
-                    Ticket.opened_at < period_end,
-                )
-            )
+            tickets = await session.scalars(select(Ticket).where(*conditions))
             times = [
                 TicketTimes(
                     opened_at=ticket.opened_at,

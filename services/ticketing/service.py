@@ -166,7 +166,11 @@ class TicketingServicer(ticketing_pb2_grpc.TicketingServiceServicer):
         )
         end = request.period_end.ToDatetime(tzinfo=UTC) if request.HasField("period_end") else None
         figures = await self._desk.report(
-            caller, request.department.strip(), period_start=start, period_end=end
+            caller,
+            request.department.strip(),
+            period_start=start,
+            period_end=end,
+            region=request.region.strip(),
         )
         return ticketing_pb2.DepartmentReport(
             department=request.department.strip(),

@@ -746,6 +746,11 @@ async def test_the_department_report_over_tickets_with_known_times(
     assert report.p90_first_response_business_minutes == 240
     assert report.median_first_response_wall_minutes == 210
     assert report.p90_first_response_wall_minutes == 3900
+    # By region: all seven are Central pipelines; another region has none of them.
+    request.region = "Central"
+    assert (await stub.GetDepartmentReport(request)).tickets_opened == 7
+    request.region = "West"
+    assert (await stub.GetDepartmentReport(request)).tickets_opened == 0
 
     # Read at 10:15 on 10 March, F is still inside its target.
     figures = await desk.report(

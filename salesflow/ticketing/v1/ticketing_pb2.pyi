@@ -142,14 +142,16 @@ class AssignTicketRequest(_message.Message):
     def __init__(self, ticket_key: _Optional[str] = ..., assignee_id: _Optional[str] = ...) -> None: ...
 
 class DepartmentReportRequest(_message.Message):
-    __slots__ = ("department", "period_start", "period_end")
+    __slots__ = ("department", "period_start", "period_end", "region")
     DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
     PERIOD_START_FIELD_NUMBER: _ClassVar[int]
     PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
     department: str
     period_start: _timestamp_pb2.Timestamp
     period_end: _timestamp_pb2.Timestamp
-    def __init__(self, department: _Optional[str] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    region: str
+    def __init__(self, department: _Optional[str] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., region: _Optional[str] = ...) -> None: ...
 
 class DepartmentReport(_message.Message):
     __slots__ = ("department", "period_start", "period_end", "tickets_opened", "responded", "median_first_response_business_minutes", "p90_first_response_business_minutes", "median_first_response_wall_minutes", "p90_first_response_wall_minutes", "within_target", "target_decided", "share_within_target", "open_now", "escalated")
