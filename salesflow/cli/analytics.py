@@ -14,11 +14,8 @@ from __future__ import annotations
 import asyncio
 import sys
 
-import grpc
-
 from salesflow.analytics.v1 import analytics_pb2, analytics_pb2_grpc
-from salesflow.cli.pipelines import RPC_TIMEOUT_SECONDS, add_identity_options, caller_from_options
-from salesflow.core.rpc import channel
+from salesflow.cli.pipelines import add_identity_options, call_as
 from salesflow.core.settings import Settings, SettingsError
 
 _RESULTS = {
@@ -96,14 +93,16 @@ async def _outcomes(options, settings: Settings) -> int:
     request = analytics_pb2.LastOutcomesRequest(
         rep_id=options.rep, action_key=options.action, topic=options.topic, limit=options.limit
     )
-    caller = caller_from_options(options)
-    async with channel(settings.target("analytics"), caller) as opened:
-        stub = analytics_pb2_grpc.AnalyticsServiceStub(opened)
-        try:
-            found = await stub.LastOutcomes(request, timeout=RPC_TIMEOUT_SECONDS)
-        except grpc.aio.AioRpcError as error:
-            print(f"salesflow: {error.code().name}: {error.details()}", file=sys.stderr)
-            return 1
+    found = await call_as(
+        options,
+        settings,
+        "analytics",
+        analytics_pb2_grpc.AnalyticsServiceStub,
+        "LastOutcomes",
+        request,
+    )
+    if found is None:
+        return 1
 
     about = f" about {options.topic}" if options.topic else ""
     print(f"{options.rep}: last {len(found.outcomes)} {options.action} outcomes{about}")

@@ -17,13 +17,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import grpc
-
 from salesflow.analytics.v1 import analytics_pb2 as pb
 from salesflow.analytics.v1 import analytics_pb2_grpc
-from salesflow.cli.pipelines import RPC_TIMEOUT_SECONDS, add_identity_options, caller_from_options
+from salesflow.cli.pipelines import add_identity_options, call_as, caller_from_options
 from salesflow.core.caller import Role
-from salesflow.core.rpc import channel
 from salesflow.core.settings import Settings
 
 METRICS = ("completion", "quality", "conversion", "strategy_mix")
@@ -69,20 +66,11 @@ def register(commands) -> None:
         add_identity_options(sub)
 
 
-def _fail(error: grpc.aio.AioRpcError) -> int:
-    print(f"salesflow: {error.code().name}: {error.details()}", file=sys.stderr)
-    return 1
-
-
 async def _call(settings: Settings, options, method: str, request):
     """One AnalyticsService call as the command's caller; None after printing a failure."""
-    async with channel(settings.target("analytics"), caller_from_options(options)) as opened:
-        stub = analytics_pb2_grpc.AnalyticsServiceStub(opened)
-        try:
-            return await getattr(stub, method)(request, timeout=RPC_TIMEOUT_SECONDS)
-        except grpc.aio.AioRpcError as error:
-            _fail(error)
-            return None
+    return await call_as(
+        options, settings, "analytics", analytics_pb2_grpc.AnalyticsServiceStub, method, request
+    )
 
 
 def _when(stamp) -> str:

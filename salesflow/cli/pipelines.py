@@ -148,8 +148,28 @@ def register(commands) -> None:
             add_identity_options(sub)
 
 
-def _fail(error: grpc.aio.AioRpcError) -> int:
+def print_rpc_error(error: grpc.aio.AioRpcError) -> int:
+    """Says why a call failed, as every salesflow command does; answers exit code 1."""
     print(f"salesflow: {error.code().name}: {error.details()}", file=sys.stderr)
+    return 1
+
+
+async def call_as(
+    options, settings: Settings, service: str, stub_class, method: str, request, *, timeout=None
+):
+    """One unary call to a service as the command's caller; None after saying why it failed."""
+    async with channel(settings.target(service), caller_from_options(options)) as opened:
+        try:
+            return await getattr(stub_class(opened), method)(
+                request, timeout=timeout or RPC_TIMEOUT_SECONDS
+            )
+        except grpc.aio.AioRpcError as error:
+            print_rpc_error(error)
+            return None
+
+
+def _fail(error: grpc.aio.AioRpcError) -> int:
+    print_rpc_error(error)
     rejection = rejection_detail(error, pipeline_pb2.CompleteActionRejection)
     if rejection is not None:
         print(f"{rejection.action_key} is locked until:", file=sys.stderr)

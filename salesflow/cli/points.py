@@ -16,7 +16,12 @@ from pathlib import Path
 
 import grpc
 
-from salesflow.cli.pipelines import add_identity_options, caller_from_options
+from salesflow.cli.pipelines import (
+    add_identity_options,
+    call_as,
+    caller_from_options,
+    print_rpc_error,
+)
 from salesflow.core.rpc import channel
 from salesflow.core.settings import Settings
 from salesflow.points.v1 import points_pb2, points_pb2_grpc
@@ -118,8 +123,7 @@ def _stub(settings: Settings, options):
 
 
 def _fail(error: grpc.aio.AioRpcError) -> int:
-    print(f"salesflow: {error.code().name}: {error.details()}", file=sys.stderr)
-    return 1
+    return print_rpc_error(error)
 
 
 def _quarter(text: str) -> tuple[int, int] | None:
@@ -132,12 +136,16 @@ def _quarter(text: str) -> tuple[int, int] | None:
 
 async def _call(settings: Settings, options, method: str, request):
     """One unary call; returns (response, None) or (None, exit code)."""
-    async with _stub(settings, options) as open_channel:
-        stub = points_pb2_grpc.PointsServiceStub(open_channel)
-        try:
-            return await getattr(stub, method)(request, timeout=RPC_TIMEOUT_SECONDS), None
-        except grpc.aio.AioRpcError as error:
-            return None, _fail(error)
+    found = await call_as(
+        options,
+        settings,
+        "points",
+        points_pb2_grpc.PointsServiceStub,
+        method,
+        request,
+        timeout=RPC_TIMEOUT_SECONDS,
+    )
+    return (found, None) if found is not None else (None, 1)
 
 
 async def _balance(options, settings: Settings) -> int:

@@ -22,11 +22,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import grpc
 from google.protobuf import timestamp_pb2
 
-from salesflow.cli.pipelines import add_identity_options, caller_from_options
-from salesflow.core.rpc import channel
+from salesflow.cli.pipelines import add_identity_options, call_as
 from salesflow.core.settings import Settings
 from salesflow.ticketing.v1 import ticketing_pb2, ticketing_pb2_grpc
 
@@ -107,13 +105,15 @@ def register(commands) -> None:
 
 async def _call(options, settings: Settings, method: str, request):
     """One call as the caller; prints the failure and answers None when it fails."""
-    async with channel(settings.target("ticketing"), caller_from_options(options)) as opened:
-        stub = ticketing_pb2_grpc.TicketingServiceStub(opened)
-        try:
-            return await getattr(stub, method)(request, timeout=RPC_TIMEOUT_SECONDS)
-        except grpc.aio.AioRpcError as error:
-            print(f"salesflow: {error.code().name}: {error.details()}", file=sys.stderr)
-            return None
+    return await call_as(
+        options,
+        settings,
+        "ticketing",
+        ticketing_pb2_grpc.TicketingServiceStub,
+        method,
+        request,
+        timeout=RPC_TIMEOUT_SECONDS,
+    )
 
 
 async def _list(options, settings: Settings) -> int:
